@@ -1,0 +1,105 @@
+"""Command-line interface: ``duiding pool | check | render``.
+
+Errors are one line per problem on stderr and a non-zero exit; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from .analysis import METHODS, Model, ModelError, StudyData, pool, pool_subgroups
+from .inputs import MEASURES, InputError, group_codes, read_table, study_input
+from .tables import format_table
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _pool_command(args: argparse.Namespace) -> int:
+    if args.measure not in MEASURES:
+        raise ModelError(f"unknown measure '{args.measure}' (choose from {', '.join(MEASURES)})")
+    model = Model(args.measure, args.method, args.test)
+    source = args.input
+    frame = read_table(source)
+    rows = study_input(frame, args.measure, source, model.study_measure)
+    data = StudyData(rows.study, rows.effects, rows.table)
+    codes, labels = None, None
+    if args.by:
+        codes, labels = group_codes(frame, args.by, source)
+    results = pool(data, model, codes, labels).records()
+    if args.subgroup:
+        _add_subgroups(results, data, model, frame, args, codes, source)
+    if not args.by:
+        for rec in results:
+            rec.pop("group")
+    payload: Any = results if args.by else results[0]
+    if args.format == "json":
+        json.dump(payload, sys.stdout, indent=1, allow_nan=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(format_table(results))
+    return 0
+
+
+def _add_subgroups(results, data, model, frame, args, codes, source) -> None:
+    import numpy as np
+
+    sub_codes, sub_labels = group_codes(frame, args.subgroup, source)
+    if codes is None:
+        codes = np.zeros(len(sub_codes), dtype=np.int64)
+    sg = pool_subgroups(data, model, codes, sub_codes, len(results))
+    width = len(sub_labels)
+    for rec in results:
+        rec["subgroups"] = {"column": args.subgroup, "groups": [], "q_between": None}
+    for row, sub in enumerate(sg.within.records()):
+        parent = int(sg.parents[row])
+        sub["value"] = sub_labels[int(sub.pop("group")) % width]
+        results[parent]["subgroups"]["groups"].append(sub)
+    from .analysis import clean
+
+    for g, rec in enumerate(results):
+        rec["subgroups"].update(
+            clean({"q_between": sg.q_between[g], "df_between": sg.df_between[g], "p_between": sg.p_between[g]})
+        )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="duiding", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = sub.add_parser("pool", help="meta-analyse study-level data from a CSV file")
+    p.add_argument("--input", required=True, help="CSV with a 'study' column and the measure's columns")
+    p.add_argument("--measure", required=True, help=f"one of {', '.join(MEASURES)}")
+    p.add_argument("--method", required=True, help=f"one of {', '.join(METHODS)}")
+    p.add_argument("--test", default="z", help="z or knha (default z)")
+    p.add_argument("--by", help="pool every group of rows with the same value in this column")
+    p.add_argument("--subgroup", help="subgroup analysis on this column, with the test for differences")
+    p.add_argument("--format", default="json", choices=("json", "table"))
+    p.set_defaults(func=_pool_command)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except InputError as exc:
+        for line in exc.problems:
+            print(f"duiding {args.command}: {line}", file=sys.stderr)
+        return 1
+    except ModelError as exc:
+        print(f"duiding {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

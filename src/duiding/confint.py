@@ -1,0 +1,60 @@
+"""Confidence intervals for τ², I² and H² by the Q-profile method (metafor's confint).
+
+The bounds solve Q(τ²) = χ²-quantiles with k - p df; I² and H² bounds follow from the τ²
+bounds through metafor's definitions. As in metafor the search runs up to
+tau2.max = max(100, 10·τ̂²) and a bound beyond that is reported as tau2.max.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from .groups import Array
+from .rma import LEVEL, Fit
+from .tau2 import RE_METHODS, bisect_q, generalised_q
+
+
+@dataclass(frozen=True)
+class HeterogeneityInterval:
+    tau2: tuple[Array, Array]
+    i2: tuple[Array, Array]
+    h2: tuple[Array, Array]
+
+
+def heterogeneity_interval(fit: Fit) -> HeterogeneityInterval:
+    """95% Q-profile intervals; NaN for models without τ² (FE, MH, Peto) or k = 1."""
+    g = fit.grid
+    X = fit.X
+    df = (g.k - X.shape[2]).astype(float)
+    n = len(df)
+    if fit.method not in RE_METHODS:
+        nan = np.full(n, np.nan)
+        return HeterogeneityInterval((nan, nan), (nan, nan), (nan, nan))
+    alpha = 1 - LEVEL
+    dfp = np.maximum(df, 1)
+    crit_u = stats.chi2.isf(alpha / 2, dfp)
+    crit_l = stats.chi2.ppf(alpha / 2, dfp)
+    t_max = np.maximum(100.0, 10 * fit.tau2)
+    zero = np.zeros(n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q0 = generalised_q(g.y, g.v, g.mask, X, zero)
+        qmax = generalised_q(g.y, g.v, g.mask, X, t_max)
+        root_l = bisect_q(g.y, g.v, g.mask, X, crit_l, zero, t_max)
+        root_u = bisect_q(g.y, g.v, g.mask, X, crit_u, zero, t_max)
+    ub = np.where(q0 < crit_l, 0.0, np.where(qmax > crit_l, t_max, root_l))
+    lb = np.where(q0 < crit_l, 0.0, np.where(q0 < crit_u, 0.0, root_u))
+    beyond = qmax > crit_u
+    lb = np.where(beyond, t_max, lb)
+    ub = np.where(beyond, t_max, ub)
+    invalid = df < 1
+    lb = np.where(invalid, np.nan, lb)
+    ub = np.where(invalid, np.nan, ub)
+    vt = fit.vt
+    return HeterogeneityInterval(
+        tau2=(lb, ub),
+        i2=(100 * lb / (vt + lb), 100 * ub / (vt + ub)),
+        h2=(lb / vt + 1, ub / vt + 1),
+    )

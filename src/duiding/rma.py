@@ -1,0 +1,164 @@
+"""Inverse-variance models (fixed effect and random effects), as metafor's ``rma.uni``.
+
+``fit_rma`` fits every group of a :class:`~duiding.groups.Grid` at once. Tests are Wald
+``z`` or Hartung-Knapp-Sidik-Jonkman ``knha`` (t with k - p df, variance scaled by the
+weighted residual mean square, not floored at 1, as metafor).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from . import tau2 as tau2_estimators
+from .groups import Array, Grid
+
+TESTS = ("z", "knha")
+IV_METHODS = ("FE", *tau2_estimators.RE_METHODS)
+LEVEL = 0.95
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Results per group (arrays of length G; coefficient arrays are (G, p))."""
+
+    method: str
+    test: str
+    grid: Grid
+    X: Array
+    beta: Array
+    se: Array
+    stat: Array
+    pval: Array
+    ci_low: Array
+    ci_high: Array
+    crit: Array
+    df: Array
+    tau2: Array
+    q: Array
+    q_pval: Array
+    q_df: Array
+    i2: Array
+    h2: Array
+    vt: Array
+    weights: Array  # (G, K) percent, NaN at padding
+
+    @property
+    def k(self) -> Array:
+        return self.grid.k
+
+    @property
+    def estimate(self) -> Array:
+        return self.beta[:, 0]
+
+    def prediction_interval(self) -> tuple[Array, Array]:
+        """metafor's predict(): estimate ± crit·√(SE² + τ²), crit as for the CI."""
+        half = self.crit * np.sqrt(self.se[:, 0] ** 2 + self.tau2)
+        return self.estimate - half, self.estimate + half
+
+
+def critical_values(test: str, df: Array) -> Array:
+    if test == "knha":
+        with np.errstate(invalid="ignore"):
+            return np.where(df > 0, stats.t.isf((1 - LEVEL) / 2, np.maximum(df, 1)), np.nan)
+    return np.full(df.shape, stats.norm.isf((1 - LEVEL) / 2))
+
+
+def p_values(test: str, stat: Array, df: Array) -> Array:
+    if test == "knha":
+        dfb = np.broadcast_to(df[:, None], stat.shape)
+        return np.where(dfb > 0, 2 * stats.t.sf(np.abs(stat), np.maximum(dfb, 1)), np.nan)
+    return 2 * stats.norm.sf(np.abs(stat))
+
+
+def fit_rma(grid: Grid, method: str, test: str = "z", X: Array | None = None) -> Fit:
+    """Fit a fixed-effect (``FE``) or random-effects model to every group of ``grid``."""
+    if method not in IV_METHODS:
+        raise ValueError(f"unknown method {method!r}")
+    if test not in TESTS:
+        raise ValueError(f"unknown test {test!r}")
+    y, v, mask = grid.y, grid.v, grid.mask
+    if X is None:
+        X = tau2_estimators.intercept(mask)
+    X = X * mask[..., None]
+    k = mask.sum(1)
+    p = X.shape[2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tau2 = tau2_estimators.estimate(y, v, mask, X, method)
+        w = mask / (v + tau2[:, None])
+        beta, vb, resid = tau2_estimators.wls(y, w, X)
+        df = (k - p).astype(float)
+        if test == "knha":
+            rss = np.sum(w * resid**2, axis=1)
+            s2w = np.where(rss <= np.finfo(float).eps, 0.0, rss / df)
+            vb = vb * s2w[:, None, None]
+        else:
+            df = np.full(len(k), np.nan)
+        se = np.sqrt(np.einsum("gii->gi", vb))
+        stat = beta / se
+        crit = critical_values(test, df)
+        pval = p_values(test, stat, df)
+        ci_low = beta - crit[:, None] * se
+        ci_high = beta + crit[:, None] * se
+        q, q_pval, q_df, i2, h2, vt = _heterogeneity(y, v, mask, X, tau2, method)
+        weights = np.where(mask, 100 * w / np.sum(w, axis=1, keepdims=True), np.nan)
+    bad = k < p
+    return Fit(
+        method=method,
+        test=test,
+        grid=grid,
+        X=X,
+        beta=_nan_rows(beta, bad),
+        se=_nan_rows(se, bad),
+        stat=_nan_rows(stat, bad),
+        pval=_nan_rows(pval, bad),
+        ci_low=_nan_rows(ci_low, bad),
+        ci_high=_nan_rows(ci_high, bad),
+        crit=crit,
+        df=df,
+        tau2=tau2,
+        q=q,
+        q_pval=q_pval,
+        q_df=q_df,
+        i2=i2,
+        h2=h2,
+        vt=vt,
+        weights=weights,
+    )
+
+
+def _nan_rows(a: Array, bad: np.ndarray) -> Array:
+    return np.where(bad.reshape((-1,) + (1,) * (a.ndim - 1)), np.nan, a)
+
+
+def _heterogeneity(
+    y: Array, v: Array, mask: np.ndarray, X: Array, tau2: Array, method: str
+) -> tuple[Array, Array, Array, Array, Array, Array]:
+    """Cochran's Q (fixed-effect weights) and metafor's I² and H² definitions.
+
+    FE models: I² = (Q - df)/Q, H² = Q/df. Random-effects models: I² = τ²/(τ² + ṽ) and
+    H² = 1 + τ²/ṽ with the 'typical' within-study variance ṽ = df / tr(P).
+    """
+    k = mask.sum(1)
+    q_df = (k - X.shape[2]).astype(float)
+    P = tau2_estimators.projection(mask / v, X)
+    q = np.maximum(0.0, np.einsum("gi,gij,gj->g", y, P, y))
+    vt = q_df / np.trace(P, axis1=1, axis2=2)
+    q_pval = stats.chi2.sf(q, np.maximum(q_df, 1))
+    if method == "FE":
+        i2 = np.maximum(0.0, 100 * (q - q_df) / q)
+        h2 = q / q_df
+    else:
+        i2 = 100 * tau2 / (vt + tau2)
+        h2 = tau2 / vt + 1
+    none = q_df <= 0
+    return (
+        np.where(none, 0.0, q),
+        np.where(none, 1.0, q_pval),
+        q_df,
+        np.where(none, 0.0, np.nan_to_num(i2, nan=0.0)),
+        np.where(none, 1.0, h2),
+        np.where(none, 0.0, vt),
+    )
