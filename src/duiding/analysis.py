@@ -51,9 +51,13 @@ class Model:
         if self.method == "MH" and self.measure not in ("OR", "RR", "RD"):
             raise ModelError(f"method MH needs a binary measure (OR, RR or RD), not {self.measure}")
         if self.method == "PETO" and self.measure != "OR":
-            raise ModelError(f"method PETO estimates an odds ratio: use --measure OR, not {self.measure}")
+            raise ModelError(
+                f"method PETO estimates an odds ratio: use --measure OR, not {self.measure}"
+            )
         if self.method in ("MH", "PETO") and self.test != "z":
-            raise ModelError(f"method {self.method} uses a z test; --test knha is not defined for it")
+            raise ModelError(
+                f"method {self.method} uses a z test; --test knha is not defined for it"
+            )
 
     @property
     def study_measure(self) -> str:

@@ -75,7 +75,9 @@ def numeric_columns(
     out: dict[str, np.ndarray] = {}
     for col in columns:
         if col not in frame.columns:
-            problems.add(f"required column is missing (found: {', '.join(frame.columns)})", column=col)
+            problems.add(
+                f"required column is missing (found: {', '.join(frame.columns)})", column=col
+            )
             continue
         raw = frame[col].astype(str).str.strip()
         values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
@@ -100,7 +102,9 @@ class StudyInput:
     frame: pd.DataFrame
 
 
-def study_input(frame: pd.DataFrame, measure: str, source: str, study_measure: str | None = None) -> StudyInput:
+def study_input(
+    frame: pd.DataFrame, measure: str, source: str, study_measure: str | None = None
+) -> StudyInput:
     """Validate the columns ``measure`` needs and compute per-study effect sizes."""
     problems = Problems(source)
     if measure not in MEASURES:
@@ -109,7 +113,9 @@ def study_input(frame: pd.DataFrame, measure: str, source: str, study_measure: s
     if "study" not in frame.columns:
         problems.add("required column is missing", column="study")
     elif (frame["study"].str.strip() == "").any():
-        check(problems, (frame["study"].str.strip() == "").to_numpy(), "study", "study label is empty")
+        check(
+            problems, (frame["study"].str.strip() == "").to_numpy(), "study", "study label is empty"
+        )
     if len(frame) == 0:
         problems.add("no studies: the file has a header but no data rows")
         problems.raise_if_any()
@@ -140,15 +146,23 @@ def _check_continuous(cols: dict[str, np.ndarray], problems: Problems, measure: 
         if c in cols:
             check(problems, cols[c] <= 0, c, "standard deviation must be > 0")
     if measure == "SMD" and "n1" in cols and "n2" in cols:
-        check(problems, (cols["n1"] + cols["n2"] <= 2) & (cols["n1"] > 0) & (cols["n2"] > 0),
-              "n2", "SMD needs n1 + n2 > 2")
+        check(
+            problems,
+            (cols["n1"] + cols["n2"] <= 2) & (cols["n1"] > 0) & (cols["n2"] > 0),
+            "n2",
+            "SMD needs n1 + n2 > 2",
+        )
 
 
 def _check_binary(cols: dict[str, np.ndarray], problems: Problems) -> None:
     for c in BINARY:
         if c in cols:
-            check(problems, (cols[c] < 0) | (cols[c] != np.round(cols[c])), c,
-                  "counts must be whole numbers ≥ 0")
+            check(
+                problems,
+                (cols[c] < 0) | (cols[c] != np.round(cols[c])),
+                c,
+                "counts must be whole numbers ≥ 0",
+            )
     for c in ("n1", "n2"):
         if c in cols:
             check(problems, cols[c] <= 0, c, "sample size must be > 0")
@@ -175,7 +189,9 @@ def group_codes(frame: pd.DataFrame, column: str, source: str) -> tuple[np.ndarr
     """Codes 0..G-1 in order of first appearance, and the group labels."""
     problems = Problems(source)
     if column not in frame.columns:
-        problems.add(f"grouping column is missing (found: {', '.join(frame.columns)})", column=column)
+        problems.add(
+            f"grouping column is missing (found: {', '.join(frame.columns)})", column=column
+        )
         problems.raise_if_any()
     values = frame[column].str.strip()
     check(problems, (values == "").to_numpy(), column, "group label is empty")

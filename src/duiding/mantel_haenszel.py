@@ -61,7 +61,9 @@ def fit_mh(grid: Grid, cells: Table2x2, measure: str, mask: Mask | None = None) 
         elif measure == "RD":
             sw = (n1 * n2 / n).sum(1)
             beta = (a * (n2 / n) - c * (n1 / n)).sum(1) / sw
-            p_term = (c * (n1 / n) ** 2 - a * (n2 / n) ** 2 + (n1 / n) * (n2 / n) * (n2 - n1) / 2).sum(1)
+            p_term = (
+                c * (n1 / n) ** 2 - a * (n2 / n) ** 2 + (n1 / n) * (n2 / n) * (n2 - n1) / 2
+            ).sum(1)
             q_term = (a * (n2 - c) / n + c * (n1 - a) / n).sum(1)
             se = np.sqrt((beta * p_term + q_term / 2) / sw**2)
             invalid = np.zeros(len(beta), dtype=bool)
@@ -122,7 +124,7 @@ def _fixed_fit(
         method=method,
         test="z",
         grid=shown,
-        X=np.ones(mask.shape + (1,)),
+        X=np.ones((*mask.shape, 1)),
         beta=beta[:, None],
         se=se[:, None],
         stat=stat[:, None],

@@ -9,6 +9,10 @@ def _num(x: Any, digits: int = 4) -> str:
     return "NA" if x is None else f"{x:.{digits}f}"
 
 
+def _ci(rec: dict[str, Any], key: str, digits: int = 4) -> str:
+    return f"{_num(rec[key + '_ci_low'], digits)} to {_num(rec[key + '_ci_high'], digits)}"
+
+
 def format_table(results: list[dict[str, Any]]) -> str:
     lines = []
     for rec in results:
@@ -21,8 +25,8 @@ def format_table(results: list[dict[str, Any]]) -> str:
             f"95% CI {_num(rec['ci_low'])} to {_num(rec['ci_high'])}  p {_num(rec['pval'])}"
         )
         lines.append(
-            f"  tau² {_num(rec['tau2'])} ({_num(rec['tau2_ci_low'])} to {_num(rec['tau2_ci_high'])})  "
-            f"I² {_num(rec['i2'], 2)}% ({_num(rec['i2_ci_low'], 2)} to {_num(rec['i2_ci_high'], 2)})  "
+            f"  tau² {_num(rec['tau2'])} ({_ci(rec, 'tau2')})  "
+            f"I² {_num(rec['i2'], 2)}% ({_ci(rec, 'i2', 2)})  "
             f"H² {_num(rec['h2'])}"
         )
         lines.append(
@@ -30,7 +34,9 @@ def format_table(results: list[dict[str, Any]]) -> str:
             f"95% PI {_num(rec['pi_low'])} to {_num(rec['pi_high'])}"
         )
         if rec["egger"]:
-            lines.append(f"  Egger test: {_num(rec['egger']['stat'])} (p {_num(rec['egger']['pval'])})")
+            lines.append(
+                f"  Egger test: {_num(rec['egger']['stat'])} (p {_num(rec['egger']['pval'])})"
+            )
         if rec["trimfill"]:
             tf = rec["trimfill"]
             lines.append(
@@ -39,6 +45,7 @@ def format_table(results: list[dict[str, Any]]) -> str:
             )
         lines.append(f"  {'study':<30} {'yi':>10} {'vi':>10} {'weight %':>9}")
         for s in rec["studies"]:
-            lines.append(f"  {s['study'][:30]:<30} {_num(s['yi']):>10} {_num(s['vi']):>10} {_num(s['weight'], 2):>9}")
+            yi, vi, weight = _num(s["yi"]), _num(s["vi"]), _num(s["weight"], 2)
+            lines.append(f"  {s['study'][:30]:<30} {yi:>10} {vi:>10} {weight:>9}")
         lines.append("")
     return "\n".join(lines)

@@ -24,7 +24,7 @@ LL0_THRESHOLD = 1e-5  # metafor's default con$threshold, used by its ll0check
 
 def intercept(mask: Mask) -> Array:
     """Design matrix of an intercept-only model, (G, K, 1)."""
-    return np.ones(mask.shape + (1,))
+    return np.ones((*mask.shape, 1))
 
 
 def safe_inv(a: Array) -> tuple[Array, NDArray[np.bool_]]:
