@@ -93,89 +93,116 @@ class PooledResults:
     labels: list[Any]
 
     def records(self) -> list[dict[str, Any]]:
-        return [self._record(g) for g in range(self.grid.n_groups)]
-
-    def _record(self, g: int) -> dict[str, Any]:
+        """One JSON-ready dictionary per group (arrays converted to Python lists once)."""
         f, grid = self.fit, self.grid
         pi_low, pi_high = f.prediction_interval()
-        cells = np.flatnonzero(grid.order[g] >= 0)
-        k = int(f.k[g])
-        rec: dict[str, Any] = {
-            "group": self.labels[g],
-            "measure": self.model.measure,
-            "method": self.model.method,
-            "test": self.model.test,
-            "k": k,
-            "estimate": f.estimate[g],
-            "se": f.se[g, 0],
-            "ci_low": f.ci_low[g, 0],
-            "ci_high": f.ci_high[g, 0],
-            "pval": f.pval[g, 0],
-            "df": f.df[g],
-            "tau2": f.tau2[g],
-            "tau2_ci_low": self.interval.tau2[0][g],
-            "tau2_ci_high": self.interval.tau2[1][g],
-            "i2": f.i2[g],
-            "i2_ci_low": self.interval.i2[0][g],
-            "i2_ci_high": self.interval.i2[1][g],
-            "h2": f.h2[g],
-            "h2_ci_low": self.interval.h2[0][g],
-            "h2_ci_high": self.interval.h2[1][g],
-            "q": f.q[g],
-            "q_df": f.q_df[g],
-            "q_pval": f.q_pval[g],
-            "pi_low": pi_low[g],
-            "pi_high": pi_high[g],
-            "studies": [
-                {
-                    "study": str(self.data.study[grid.order[g, j]]),
-                    "yi": grid.y[g, j],
-                    "vi": grid.v[g, j],
-                    "weight": f.weights[g, j],
-                }
-                for j in cells
-            ],
-            "egger": None,
-            "trimfill": None,
-            "leave_one_out": self._leave_one_out(g, cells),
+        cols = {
+            "k": f.k,
+            "estimate": f.estimate,
+            "se": f.se[:, 0],
+            "ci_low": f.ci_low[:, 0],
+            "ci_high": f.ci_high[:, 0],
+            "pval": f.pval[:, 0],
+            "df": f.df,
+            "tau2": f.tau2,
+            "tau2_ci_low": self.interval.tau2[0],
+            "tau2_ci_high": self.interval.tau2[1],
+            "i2": f.i2,
+            "i2_ci_low": self.interval.i2[0],
+            "i2_ci_high": self.interval.i2[1],
+            "h2": f.h2,
+            "h2_ci_low": self.interval.h2[0],
+            "h2_ci_high": self.interval.h2[1],
+            "q": f.q,
+            "q_df": f.q_df,
+            "q_pval": f.q_pval,
+            "pi_low": pi_low,
+            "pi_high": pi_high,
         }
-        if np.isfinite(self.egger.stat[g]):
-            rec["egger"] = {"stat": self.egger.stat[g], "pval": self.egger.pval[g]}
-        if k >= 3:
-            tf = self.trimfill
-            rec["trimfill"] = {
-                "k0": int(tf.k0[g]),
-                "side": str(tf.side[g]),
-                "estimate": tf.fit.estimate[g],
-                "se": tf.fit.se[g, 0],
-                "ci_low": tf.fit.ci_low[g, 0],
-                "ci_high": tf.fit.ci_high[g, 0],
+        lists = {name: _floats(values) for name, values in cols.items()}
+        lists["k"] = [int(x) for x in f.k]
+        y, v, w = _floats(grid.y), _floats(grid.v), _floats(f.weights)
+        order = grid.order.tolist()
+        study = [str(s) for s in self.data.study]
+        eg_stat, eg_p = _floats(self.egger.stat), _floats(self.egger.pval)
+        tf = self.trimfill
+        tf_cols = [
+            _floats(x)
+            for x in (tf.fit.estimate, tf.fit.se[:, 0], tf.fit.ci_low[:, 0], tf.fit.ci_high[:, 0])
+        ]
+        loo = _LeaveOneOut(self.loo, grid.y.shape[1])
+        out = []
+        for g in range(grid.n_groups):
+            rec: dict[str, Any] = {
+                "group": self.labels[g],
+                "measure": self.model.measure,
+                "method": self.model.method,
+                "test": self.model.test,
             }
-        return clean(rec)
+            rec.update({name: values[g] for name, values in lists.items()})
+            cells = [j for j, i in enumerate(order[g]) if i >= 0]
+            rec["studies"] = [
+                {"study": study[order[g][j]], "yi": y[g][j], "vi": v[g][j], "weight": w[g][j]}
+                for j in cells
+            ]
+            rec["egger"] = None if eg_stat[g] is None else {"stat": eg_stat[g], "pval": eg_p[g]}
+            rec["trimfill"] = None
+            if rec["k"] >= 3 and tf.k0[g] >= 0:
+                est, se, lo, hi = (c[g] for c in tf_cols)
+                rec["trimfill"] = {
+                    "k0": int(tf.k0[g]),
+                    "side": str(tf.side[g]),
+                    "estimate": est,
+                    "se": se,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                }
+            rec["leave_one_out"] = loo.records(g, cells, [study[order[g][j]] for j in cells])
+            out.append(rec)
+        return out
 
-    def _leave_one_out(self, g: int, cells: np.ndarray) -> list[dict[str, Any]]:
+
+class _LeaveOneOut:
+    """Leave-one-out fits laid out as (group × dropped study) rows."""
+
+    FIELDS = ("estimate", "se", "ci_low", "ci_high", "pval", "q", "q_pval", "tau2", "i2", "h2")
+
+    def __init__(self, fit: Fit, width: int) -> None:
+        self.width = width
+        self.cols = [
+            _floats(x)
+            for x in (
+                fit.estimate,
+                fit.se[:, 0],
+                fit.ci_low[:, 0],
+                fit.ci_high[:, 0],
+                fit.pval[:, 0],
+                fit.q,
+                fit.q_pval,
+                fit.tau2,
+                fit.i2,
+                fit.h2,
+            )
+        ]
+
+    def records(self, g: int, cells: list[int], names: list[str]) -> list[dict[str, Any]]:
         if len(cells) < 2:
             return []
-        lo, width = self.loo, self.grid.y.shape[1]
         out = []
-        for j in cells:
-            r = g * width + j
-            out.append(
-                {
-                    "study": str(self.data.study[self.grid.order[g, j]]),
-                    "estimate": lo.estimate[r],
-                    "se": lo.se[r, 0],
-                    "ci_low": lo.ci_low[r, 0],
-                    "ci_high": lo.ci_high[r, 0],
-                    "pval": lo.pval[r, 0],
-                    "q": lo.q[r],
-                    "q_pval": lo.q_pval[r],
-                    "tau2": lo.tau2[r],
-                    "i2": lo.i2[r],
-                    "h2": lo.h2[r],
-                }
-            )
+        for j, name in zip(cells, names, strict=True):
+            r = g * self.width + j
+            rec: dict[str, Any] = {"study": name}
+            rec.update({f: c[r] for f, c in zip(self.FIELDS, self.cols, strict=True)})
+            out.append(rec)
         return out
+
+
+def _floats(values: np.ndarray) -> list[Any]:
+    """Array to (nested) Python lists with NaN and ±inf as None."""
+    arr = np.asarray(values, dtype=float)
+    obj = arr.astype(object)
+    obj[~np.isfinite(arr)] = None
+    return obj.tolist()
 
 
 def pool(

@@ -52,7 +52,7 @@ def finite(grid: Grid) -> Grid:
 
 @dataclass(frozen=True)
 class TrimFill:
-    k0: Array
+    k0: Array  # -1 where the algorithm did not converge
     side: np.ndarray  # "left" / "right"
     fit: Fit  # the model on the filled data (the original fit where k0 == 0)
     filled: Grid  # filled studies only (mask marks them)
@@ -78,14 +78,20 @@ def trim_and_fill(fit: Fit, maxiter: int = 100) -> TrimFill:
     pos = np.arange(width)[None, :]
     k0 = np.zeros(g, dtype=np.int64)
     beta = np.zeros(g)
+    active = np.flatnonzero(k >= MIN_K)
     for _ in range(maxiter):
-        trimmed = ms & (pos < (k - k0)[:, None])
-        beta = fit_rma(Grid(ys, vs, trimmed, np.where(trimmed, 0, -1)), method, "z").estimate
-        new_k0 = _l0(ys - beta[:, None], ms, k)
-        done = np.all(new_k0 == k0)
-        k0 = new_k0
-        if done:
+        if active.size == 0:
             break
+        a_ys, a_vs, a_ms = ys[active], vs[active], ms[active]
+        trimmed = a_ms & (pos < (k[active] - k0[active])[:, None])
+        fit_t = fit_rma(Grid(a_ys, a_vs, trimmed, np.where(trimmed, 0, -1)), method, "z")
+        beta[active] = fit_t.estimate
+        new_k0 = _l0(a_ys - beta[active][:, None], a_ms, k[active])
+        changed = new_k0 != k0[active]
+        k0[active] = new_k0
+        active = active[changed]
+    converged = np.ones(g, dtype=bool)
+    converged[active] = False  # metafor stops with an error here; we report no result
     k0 = np.where(k >= MIN_K, k0, 0)
     filled = _filled(ys, vs, ms, k, k0, beta, sign)
     all_y = np.concatenate([grid.y, filled.y], axis=1)
@@ -94,6 +100,7 @@ def trim_and_fill(fit: Fit, maxiter: int = 100) -> TrimFill:
     refit = fit_rma(Grid(all_y, all_v, all_m, np.where(all_m, 0, -1)), method, "z")
     base = fit if method == fit.method else fit_rma(grid, method, "z")
     final = _choose(k0 > 0, refit, base)
+    k0 = np.where(converged, k0, -1)
     return TrimFill(k0=k0, side=np.where(right, "right", "left"), fit=final, filled=filled)
 
 

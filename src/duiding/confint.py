@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
+from . import distributions as dist
 from .groups import Array
 from .rma import LEVEL, Fit
-from .tau2 import RE_METHODS, bisect_q, generalised_q
+from .tau2 import RE_METHODS, bisect_q, generalised_q, n_params
 
 
 @dataclass(frozen=True)
@@ -28,15 +28,15 @@ def heterogeneity_interval(fit: Fit) -> HeterogeneityInterval:
     """95% Q-profile intervals; NaN for models without τ² (FE, MH, Peto) or k = 1."""
     g = fit.grid
     X = fit.X
-    df = (g.k - X.shape[2]).astype(float)
+    df = (g.k - n_params(X)).astype(float)
     n = len(df)
     if fit.method not in RE_METHODS:
         nan = np.full(n, np.nan)
         return HeterogeneityInterval((nan, nan), (nan, nan), (nan, nan))
     alpha = 1 - LEVEL
     dfp = np.maximum(df, 1)
-    crit_u = stats.chi2.isf(alpha / 2, dfp)
-    crit_l = stats.chi2.ppf(alpha / 2, dfp)
+    crit_u = dist.chi2_isf(alpha / 2, dfp)
+    crit_l = dist.chi2_ppf(alpha / 2, dfp)
     t_max = np.maximum(100.0, 10 * fit.tau2)
     zero = np.zeros(n)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -2,40 +2,40 @@
 
 The pooled estimate uses the raw cell counts (no continuity correction). Cochran's Q,
 I² and H² use the per-study effect sizes with metafor's defaults: 1/2 added to studies
-with a zero cell and double-zero studies left out. Like metafor, MH also leaves
-double-zero studies out of the pooled estimate and of k; Peto keeps them (they carry no
-weight).
+with a zero cell and double-zero studies left out (so Q has k - 1 - #double-zero df).
+Double-zero studies stay in k and in the pooled estimate, where they carry no weight
+(except for the MH risk difference, to which they contribute as a zero difference).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
+from . import distributions as dist
 from .effects import Table2x2, binary_effects
 from .groups import Array, Grid, Mask
 from .rma import LEVEL, Fit
 
-Z_CRIT = stats.norm.isf((1 - LEVEL) / 2)
+Z_CRIT = dist.z_crit(LEVEL)
 
 
 def padded_tables(grid: Grid, table: Table2x2) -> Table2x2:
     return Table2x2(*(grid.pad(x, 0.0) for x in (table.a, table.b, table.c, table.d)))
 
 
-def study_effects(table: Table2x2, measure: str) -> tuple[Array, Array]:
-    """Per-study yi, vi used for Q and shown per study (double-zero studies are NaN)."""
-    es = binary_effects(table, "PETO" if measure == "PETO" else measure, drop00=True)
-    return es.yi, es.vi
+def _with_study_effects(grid: Grid, cells: Table2x2, mask: Mask, measure: str) -> Grid:
+    """The grid with the per-study yi/vi MH and Peto use for Q (double-zero studies NaN)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        es = binary_effects(cells, measure, drop00=True)
+    return grid.with_values(es.yi, es.vi, mask)
 
 
 def fit_mh(grid: Grid, cells: Table2x2, measure: str, mask: Mask | None = None) -> Fit:
     """Mantel-Haenszel model per group; ``cells`` are padded (G, K) counts."""
     mask = grid.mask if mask is None else mask
-    keep = mask & ~cells.is_double_zero()
-    a, b, c, d = (np.where(keep, x, 0.0) for x in (cells.a, cells.b, cells.c, cells.d))
+    a, b, c, d = (np.where(mask, x, 0.0) for x in (cells.a, cells.b, cells.c, cells.d))
     n1, n2 = a + b, c + d
-    n = np.where(keep, n1 + n2, 1.0)
+    n = np.where(mask, n1 + n2, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         if measure == "OR":
             pi, qi = (a + d) / n, (b + c) / n
@@ -72,7 +72,8 @@ def fit_mh(grid: Grid, cells: Table2x2, measure: str, mask: Mask | None = None) 
             raise ValueError(f"Mantel-Haenszel is defined for OR, RR and RD, not {measure!r}")
     beta = np.where(invalid, np.nan, beta)
     se = np.where(invalid, np.nan, se)
-    weights = np.where(keep, 100 * w / w.sum(1, keepdims=True), np.nan)
+    weights = np.where(mask, 100 * w / w.sum(1, keepdims=True), np.nan)
+    grid = _with_study_effects(grid, cells, mask, measure)
     return _fixed_fit(grid, mask, "MH", beta, se, weights)
 
 
@@ -93,6 +94,7 @@ def fit_peto(grid: Grid, cells: Table2x2, mask: Mask | None = None) -> Fit:
         weights = np.where(mask, 100 * var_oe / total_v[:, None], np.nan)
         terms = np.where(var_oe > 0, o_minus_e**2 / np.where(var_oe > 0, var_oe, 1.0), 0.0)
         q = terms.sum(1) - o_minus_e.sum(1) ** 2 / total_v
+    grid = _with_study_effects(grid, cells, mask, "PETO")
     return _fixed_fit(grid, mask, "PETO", beta, se, weights, q)
 
 
@@ -113,22 +115,20 @@ def _fixed_fit(
         if q is None:
             q = np.where(ok, (grid.y - beta[:, None]) ** 2 / grid.v, 0.0).sum(1)
         q = np.maximum(0.0, q)
-        q_pval = stats.chi2.sf(q, np.maximum(df, 1))
+        q_pval = dist.chi2_sf(q, np.maximum(df, 1))
         i2 = np.maximum(0.0, 100 * (q - df) / q)
         h2 = q / df
     none = df <= 0
     stat = beta / se
-    k = mask & ~(_double_zero_mask(grid, mask) if method == "MH" else np.zeros_like(mask))
-    shown = Grid(grid.y, grid.v, k, grid.order)
     return Fit(
         method=method,
         test="z",
-        grid=shown,
-        X=np.ones((*mask.shape, 1)),
+        grid=grid,
+        X=None,
         beta=beta[:, None],
         se=se[:, None],
         stat=stat[:, None],
-        pval=(2 * stats.norm.sf(np.abs(stat)))[:, None],
+        pval=dist.z_pval(stat)[:, None],
         ci_low=(beta - Z_CRIT * se)[:, None],
         ci_high=(beta + Z_CRIT * se)[:, None],
         crit=np.full(len(beta), Z_CRIT),
@@ -142,7 +142,3 @@ def _fixed_fit(
         vt=np.full(len(beta), np.nan),
         weights=weights,
     )
-
-
-def _double_zero_mask(grid: Grid, mask: Mask) -> Mask:
-    return mask & ~np.isfinite(grid.y)

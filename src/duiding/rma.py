@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
+from . import distributions as dist
 from . import tau2 as tau2_estimators
 from .groups import Array, Grid
 
@@ -27,7 +27,7 @@ class Fit:
     method: str
     test: str
     grid: Grid
-    X: Array
+    X: Array | None  # None: intercept only
     beta: Array
     se: Array
     stat: Array
@@ -62,15 +62,15 @@ class Fit:
 def critical_values(test: str, df: Array) -> Array:
     if test == "knha":
         with np.errstate(invalid="ignore"):
-            return np.where(df > 0, stats.t.isf((1 - LEVEL) / 2, np.maximum(df, 1)), np.nan)
-    return np.full(df.shape, stats.norm.isf((1 - LEVEL) / 2))
+            return np.where(df > 0, dist.t_crit(LEVEL, np.maximum(df, 1)), np.nan)
+    return np.full(df.shape, dist.z_crit(LEVEL))
 
 
 def p_values(test: str, stat: Array, df: Array) -> Array:
     if test == "knha":
         dfb = np.broadcast_to(df[:, None], stat.shape)
-        return np.where(dfb > 0, 2 * stats.t.sf(np.abs(stat), np.maximum(dfb, 1)), np.nan)
-    return 2 * stats.norm.sf(np.abs(stat))
+        return np.where(dfb > 0, dist.t_pval(stat, np.maximum(dfb, 1)), np.nan)
+    return dist.z_pval(stat)
 
 
 def fit_rma(grid: Grid, method: str, test: str = "z", X: Array | None = None) -> Fit:
@@ -80,11 +80,10 @@ def fit_rma(grid: Grid, method: str, test: str = "z", X: Array | None = None) ->
     if test not in TESTS:
         raise ValueError(f"unknown test {test!r}")
     y, v, mask = grid.y, grid.v, grid.mask
-    if X is None:
-        X = tau2_estimators.intercept(mask)
-    X = X * mask[..., None]
+    if X is not None:
+        X = X * mask[..., None]
     k = mask.sum(1)
-    p = X.shape[2]
+    p = tau2_estimators.n_params(X)
     with np.errstate(divide="ignore", invalid="ignore"):
         tau2 = tau2_estimators.estimate(y, v, mask, X, method)
         w = mask / (v + tau2[:, None])
@@ -134,7 +133,7 @@ def _nan_rows(a: Array, bad: np.ndarray) -> Array:
 
 
 def _heterogeneity(
-    y: Array, v: Array, mask: np.ndarray, X: Array, tau2: Array, method: str
+    y: Array, v: Array, mask: np.ndarray, X: Array | None, tau2: Array, method: str
 ) -> tuple[Array, Array, Array, Array, Array, Array]:
     """Cochran's Q (fixed-effect weights) and metafor's I² and H² definitions.
 
@@ -142,11 +141,11 @@ def _heterogeneity(
     H² = 1 + τ²/ṽ with the 'typical' within-study variance ṽ = df / tr(P).
     """
     k = mask.sum(1)
-    q_df = (k - X.shape[2]).astype(float)
-    P = tau2_estimators.projection(mask / v, X)
-    q = np.maximum(0.0, np.einsum("gi,gij,gj->g", y, P, y))
-    vt = q_df / np.trace(P, axis1=1, axis2=2)
-    q_pval = stats.chi2.sf(q, np.maximum(q_df, 1))
+    q_df = (k - tau2_estimators.n_params(X)).astype(float)
+    w = mask / v
+    q = np.maximum(0.0, tau2_estimators.weighted_rss(y, w, X))
+    vt = q_df / tau2_estimators.trace_p(w, X)
+    q_pval = dist.chi2_sf(q, np.maximum(q_df, 1))
     if method == "FE":
         i2 = np.maximum(0.0, 100 * (q - q_df) / q)
         h2 = q / q_df

@@ -6,6 +6,10 @@ REML by Fisher scoring from the HE start with metafor's step halving and its che
 likelihood at τ² = 0 higher than at the solution. Iterations run to a 1e-12 change, far
 tighter than metafor's default (1e-5), so that differences from a tightly converged
 metafor are at rounding level.
+
+``X`` is a (G, K, p) design matrix, or ``None`` for the intercept-only model; the latter
+uses closed forms for the projection matrix P = W - W X (X'WX)⁻¹ X'W, which is what makes
+thousands of analyses per second possible.
 """
 
 from __future__ import annotations
@@ -17,14 +21,13 @@ from .groups import Array, Mask
 
 RE_METHODS = ("DL", "REML", "PM", "SJ", "ML", "HE", "EB")
 THRESHOLD = 1e-12
-MAXITER = 1000
+MAXITER = 200  # Fisher scoring rounds before the bounded search takes over
 LL0_TOL = np.finfo(float).eps ** 0.25  # metafor's con$tol, used by its ll0check
 LL0_THRESHOLD = 1e-5  # metafor's default con$threshold, used by its ll0check
 
 
-def intercept(mask: Mask) -> Array:
-    """Design matrix of an intercept-only model, (G, K, 1)."""
-    return np.ones((*mask.shape, 1))
+def n_params(X: Array | None) -> int:
+    return 1 if X is None else int(X.shape[2])
 
 
 def safe_inv(a: Array) -> tuple[Array, NDArray[np.bool_]]:
@@ -42,8 +45,12 @@ def safe_inv(a: Array) -> tuple[Array, NDArray[np.bool_]]:
     return inv, ok
 
 
-def wls(y: Array, w: Array, X: Array) -> tuple[Array, Array, Array]:
-    """Weighted least squares per group: (beta (G,p), (X'WX)^-1 (G,p,p), residuals (G,K))."""
+def wls(y: Array, w: Array, X: Array | None) -> tuple[Array, Array, Array]:
+    """Weighted least squares per group: (beta (G,p), (X'WX)⁻¹ (G,p,p), residuals (G,K))."""
+    if X is None:
+        total = w.sum(1)
+        beta = (w * y).sum(1) / total
+        return beta[:, None], (1 / total)[:, None, None], y - beta[:, None]
     xtw = np.swapaxes(X, 1, 2) * w[:, None, :]
     a_inv, _ = safe_inv(xtw @ X)
     beta = (a_inv @ (xtw @ y[..., None]))[..., 0]
@@ -52,7 +59,7 @@ def wls(y: Array, w: Array, X: Array) -> tuple[Array, Array, Array]:
 
 
 def projection(w: Array, X: Array) -> Array:
-    """P = W - W X (X'WX)^-1 X' W, (G, K, K); zero rows/columns at padding."""
+    """P = W - W X (X'WX)⁻¹ X' W, (G, K, K); zero rows/columns at padding."""
     wx = X * w[..., None]
     a_inv, _ = safe_inv(np.swapaxes(X, 1, 2) @ wx)
     p = -(wx @ a_inv @ np.swapaxes(wx, 1, 2))
@@ -61,56 +68,67 @@ def projection(w: Array, X: Array) -> Array:
     return p
 
 
-def _rss(y: Array, v: Array, mask: Mask, X: Array, tau2: Array) -> Array:
-    """Generalised Q: Σ w (y - Xβ̂)² with w = 1/(v + τ²)."""
-    w = mask / (v + tau2[:, None])
+def weighted_rss(y: Array, w: Array, X: Array | None) -> Array:
+    """y'Py = Σ w (y - Xβ̂_w)²."""
     _, _, r = wls(y, w, X)
     return np.sum(w * r**2, axis=1)
 
 
-def _trace(m: Array) -> Array:
-    return np.trace(m, axis1=1, axis2=2)
+def trace_p(w: Array, X: Array | None) -> Array:
+    """tr(P) = Σw - tr((X'WX)⁻¹ X'W²X)."""
+    if X is None:
+        total = w.sum(1)
+        return total - (w**2).sum(1) / total
+    return np.trace(projection(w, X), axis1=1, axis2=2)
 
 
-def dl(y: Array, v: Array, mask: Mask, X: Array) -> Array:
-    k, p = mask.sum(1), X.shape[2]
-    P = projection(mask / v, X)
-    rss = np.einsum("gi,gij,gj->g", y, P, y)
-    return (rss - (k - p)) / _trace(P)
+def generalised_q(y: Array, v: Array, mask: Mask, X: Array | None, tau2: Array) -> Array:
+    """Generalised Q: Σ w (y - Xβ̂)² with w = 1/(v + τ²)."""
+    return weighted_rss(y, mask / (v + tau2[:, None]), X)
 
 
-def he(y: Array, v: Array, mask: Mask, X: Array) -> Array:
-    k, p = mask.sum(1), X.shape[2]
-    P = projection(mask.astype(float), X)
-    rss = np.einsum("gi,gij,gj->g", y, P, y)
-    tr_pv = np.einsum("gii,gi->g", P, v)
+def dl(y: Array, v: Array, mask: Mask, X: Array | None) -> Array:
+    k, p = mask.sum(1), n_params(X)
+    w = mask / v
+    return (weighted_rss(y, w, X) - (k - p)) / trace_p(w, X)
+
+
+def he(y: Array, v: Array, mask: Mask, X: Array | None) -> Array:
+    """Hedges' estimator: (OLS residual SS - tr(P_ols V)) / (k - p)."""
+    k, p = mask.sum(1), n_params(X)
+    m = mask.astype(float)
+    rss = weighted_rss(y, m, X)
+    if X is None:
+        tr_pv = (m * v).sum(1) * (1 - 1 / k)
+    else:
+        tr_pv = np.einsum("gii,gi->g", projection(m, X), v)
     return (rss - tr_pv) / (k - p)
 
 
-def sj(y: Array, v: Array, mask: Mask, X: Array) -> Array:
-    k, p = mask.sum(1), X.shape[2]
+def sj(y: Array, v: Array, mask: Mask, X: Array | None) -> Array:
+    k, p = mask.sum(1), n_params(X)
     mean = np.sum(y * mask, axis=1) / k
     tau0 = np.sum(mask * (y - mean[:, None]) ** 2, axis=1) / k
-    return tau0 * _rss(y, v, mask, X, tau0) / (k - p)
+    return tau0 * generalised_q(y, v, mask, X, tau0) / (k - p)
 
 
-def pm(y: Array, v: Array, mask: Mask, X: Array) -> Array:
+def pm(y: Array, v: Array, mask: Mask, X: Array | None) -> Array:
     """Paule-Mandel: τ² with generalised Q = k - p (metafor's EB solves the same equation)."""
-    target = (mask.sum(1) - X.shape[2]).astype(float)
+    target = (mask.sum(1) - n_params(X)).astype(float)
     return solve_q(y, v, mask, X, target)
 
 
-def solve_q(y: Array, v: Array, mask: Mask, X: Array, target: Array) -> Array:
+def solve_q(y: Array, v: Array, mask: Mask, X: Array | None, target: Array) -> Array:
     """τ² ≥ 0 where the generalised Q equals ``target`` (0 where Q(0) is already below it).
 
     Q(τ²) decreases in τ², so bisection is safe; the upper end of the bracket is doubled
     until it holds the root, where metafor stops at tau2.max instead.
     """
     lo = np.zeros(y.shape[0])
-    found = _rss(y, v, mask, X, lo) > target
+    found = generalised_q(y, v, mask, X, lo) > target
     hi = np.where(found, 100.0, 0.0)
     for _ in range(200):
-        need = found & (_rss(y, v, mask, X, hi) > target)
+        need = found & (generalised_q(y, v, mask, X, hi) > target)
         if not need.any():
             break
         lo = np.where(need, hi, lo)
@@ -119,26 +137,37 @@ def solve_q(y: Array, v: Array, mask: Mask, X: Array, target: Array) -> Array:
 
 
 def bisect_q(
-    y: Array, v: Array, mask: Mask, X: Array, target: Array, lo: Array, hi: Array
+    y: Array, v: Array, mask: Mask, X: Array | None, target: Array, lo: Array, hi: Array
 ) -> Array:
-    """Root of Q(τ²) = target inside [lo, hi] (Q(lo) > target > Q(hi)), to full precision."""
-    lo, hi = lo.copy(), hi.copy()
+    """Root of Q(τ²) = target in [lo, hi], to full precision, for groups where Q(lo) > target.
+
+    Groups without a root in the bracket get ``lo`` (Q already below target) or ``hi``.
+    Only unfinished groups are evaluated in each round.
+    """
+    lo, hi = lo.astype(float).copy(), hi.astype(float).copy()
+    q_lo = generalised_q(y, v, mask, X, lo)
+    q_hi = generalised_q(y, v, mask, X, hi)
+    out = np.where(q_lo <= target, lo, hi)
+    active = np.flatnonzero((q_lo > target) & (q_hi < target))
     for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        above = _rss(y, v, mask, X, mid) > target
-        lo = np.where(above, mid, lo)
-        hi = np.where(above, hi, mid)
-        if np.all(hi - lo <= 4 * np.finfo(float).eps * np.maximum(hi, 1e-300)):
+        if active.size == 0:
             break
-    return 0.5 * (lo + hi)
+        a_lo, a_hi = lo[active], hi[active]
+        mid = 0.5 * (a_lo + a_hi)
+        xa = None if X is None else X[active]
+        above = generalised_q(y[active], v[active], mask[active], xa, mid) > target[active]
+        lo[active] = np.where(above, mid, a_lo)
+        hi[active] = np.where(above, a_hi, mid)
+        out[active] = 0.5 * (lo[active] + hi[active])
+        width = hi[active] - lo[active]
+        active = active[width > 2 * np.finfo(float).eps * hi[active]]
+    return out
 
 
-def generalised_q(y: Array, v: Array, mask: Mask, X: Array, tau2: Array) -> Array:
-    return _rss(y, v, mask, X, tau2)
-
-
-def _log_likelihood(y: Array, v: Array, mask: Mask, X: Array, tau2: Array, reml: bool) -> Array:
-    k, p = mask.sum(1), X.shape[2]
+def log_likelihood(
+    y: Array, v: Array, mask: Mask, X: Array | None, tau2: Array, reml: bool
+) -> Array:
+    k, p = mask.sum(1), n_params(X)
     w = mask / (v + tau2[:, None])
     _, a_inv, r = wls(y, w, X)
     rss = np.sum(w * r**2, axis=1)
@@ -149,30 +178,77 @@ def _log_likelihood(y: Array, v: Array, mask: Mask, X: Array, tau2: Array, reml:
     return -0.5 * (k - p) * np.log(2 * np.pi) - 0.5 * logv - 0.5 * logdet - 0.5 * rss
 
 
-def fisher_scoring(y: Array, v: Array, mask: Mask, X: Array, method: str) -> Array:
-    """ML or REML by metafor's Fisher scoring (start: HE truncated at 0)."""
-    tau2 = np.maximum(he(y, v, mask, X), 0.0)
-    active = np.ones(len(tau2), dtype=bool)
-    for _ in range(MAXITER):
-        w = mask / (v + tau2[:, None])
-        P = projection(w, X)
-        py = np.einsum("gij,gj->gi", P, y)
-        if method == "REML":
-            adj = (np.sum(py**2, axis=1) - _trace(P)) / np.sum(P * P, axis=(1, 2))
-        else:
-            adj = (np.sum(py**2, axis=1) - np.sum(w, axis=1)) / np.sum(w**2, axis=1)
-        adj = np.where(np.isfinite(adj) & active, adj, 0.0)
-        adj = _halve_into_range(tau2, adj)
-        new = tau2 + adj
-        active &= np.abs(new - tau2) > THRESHOLD * np.maximum(1.0, tau2)
-        tau2 = new
-        if not active.any():
-            break
+def _scoring_step(
+    y: Array, v: Array, mask: Mask, X: Array | None, tau2: Array, reml: bool
+) -> Array:
+    """One Fisher-scoring adjustment of τ² (metafor's formulas)."""
+    w = mask / (v + tau2[:, None])
+    if X is None:
+        total = w.sum(1)
+        r = y - ((w * y).sum(1) / total)[:, None]
+        py2 = ((w * r) ** 2).sum(1)
+        w2 = (w**2).sum(1)
+        if not reml:
+            return (py2 - total) / w2
+        tr_p = total - w2 / total
+        tr_pp = w2 - 2 * (w**3).sum(1) / total + w2**2 / total**2
+        return (py2 - tr_p) / tr_pp
+    P = projection(w, X)
+    py = np.einsum("gij,gj->gi", P, y)
+    if not reml:
+        return (np.sum(py**2, axis=1) - w.sum(1)) / (w**2).sum(1)
+    return (np.sum(py**2, axis=1) - np.trace(P, axis1=1, axis2=2)) / np.sum(P * P, axis=(1, 2))
+
+
+def fisher_scoring(y: Array, v: Array, mask: Mask, X: Array | None, method: str) -> Array:
+    """ML or REML by metafor's Fisher scoring (start: HE truncated at 0).
+
+    Only groups that have not converged are updated in each round. A group that has not
+    converged after MAXITER rounds (metafor would stop with an error) is solved by a
+    bounded maximisation of its likelihood instead.
+    """
     reml = method == "REML"
+    tau2 = np.maximum(np.nan_to_num(he(y, v, mask, X)), 0.0)
+    active = np.flatnonzero(mask.sum(1) > n_params(X))
+    for _ in range(MAXITER):
+        if active.size == 0:
+            break
+        xa = None if X is None else X[active]
+        t = tau2[active]
+        adj = _scoring_step(y[active], v[active], mask[active], xa, t, reml)
+        adj = _halve_into_range(t, np.where(np.isfinite(adj), adj, 0.0))
+        new = t + adj
+        tau2[active] = new
+        active = active[np.abs(new - t) > THRESHOLD * np.maximum(1.0, t)]
+    if active.size:
+        xa = None if X is None else X[active]
+        tau2[active] = _maximise(y[active], v[active], mask[active], xa, reml)
     zero = np.zeros_like(tau2)
-    ll0 = _log_likelihood(y, v, mask, X, zero, reml)
-    ll = _log_likelihood(y, v, mask, X, tau2, reml)
+    ll0 = log_likelihood(y, v, mask, X, zero, reml)
+    ll = log_likelihood(y, v, mask, X, tau2, reml)
     return np.where((ll0 - ll > LL0_TOL) & (tau2 > LL0_THRESHOLD), 0.0, tau2)
+
+
+def _maximise(y: Array, v: Array, mask: Mask, X: Array | None, reml: bool) -> Array:
+    """Golden-section search for the (RE)ML maximum on [0, hi], hi growing to bracket it."""
+    g = y.shape[0]
+    hi = np.full(g, 100.0)
+    for _ in range(60):
+        grow = log_likelihood(y, v, mask, X, hi, reml) > log_likelihood(y, v, mask, X, hi / 2, reml)
+        if not grow.any():
+            break
+        hi = np.where(grow, hi * 2, hi)
+    lo = np.zeros(g)
+    ratio = (np.sqrt(5) - 1) / 2
+    for _ in range(200):
+        a = hi - ratio * (hi - lo)
+        b = lo + ratio * (hi - lo)
+        left = log_likelihood(y, v, mask, X, a, reml) >= log_likelihood(y, v, mask, X, b, reml)
+        hi = np.where(left, b, hi)
+        lo = np.where(left, a, lo)
+        if np.all(hi - lo <= 1e-15 * np.maximum(hi, 1.0)):
+            break
+    return 0.5 * (lo + hi)
 
 
 def _halve_into_range(tau2: Array, adj: Array) -> Array:
@@ -186,7 +262,7 @@ def _halve_into_range(tau2: Array, adj: Array) -> Array:
     return adj
 
 
-def estimate(y: Array, v: Array, mask: Mask, X: Array, method: str) -> Array:
+def estimate(y: Array, v: Array, mask: Mask, X: Array | None, method: str) -> Array:
     """τ² per group, truncated at 0; 0 for FE and for groups with a single study."""
     k = mask.sum(1)
     if method == "FE":
@@ -197,17 +273,15 @@ def estimate(y: Array, v: Array, mask: Mask, X: Array, method: str) -> Array:
     return np.maximum(np.nan_to_num(tau2, nan=0.0), 0.0)
 
 
-def _estimate(y: Array, v: Array, mask: Mask, X: Array, method: str) -> Array:
+def _estimate(y: Array, v: Array, mask: Mask, X: Array | None, method: str) -> Array:
     if method == "DL":
-        tau2 = dl(y, v, mask, X)
-    elif method == "HE":
-        tau2 = he(y, v, mask, X)
-    elif method == "SJ":
-        tau2 = sj(y, v, mask, X)
-    elif method in ("PM", "EB"):
-        tau2 = pm(y, v, mask, X)
-    elif method in ("ML", "REML"):
-        tau2 = fisher_scoring(y, v, mask, X, method)
-    else:
-        raise ValueError(f"unknown tau² estimator {method!r}")
-    return tau2
+        return dl(y, v, mask, X)
+    if method == "HE":
+        return he(y, v, mask, X)
+    if method == "SJ":
+        return sj(y, v, mask, X)
+    if method in ("PM", "EB"):
+        return pm(y, v, mask, X)
+    if method in ("ML", "REML"):
+        return fisher_scoring(y, v, mask, X, method)
+    raise ValueError(f"unknown tau² estimator {method!r}")
