@@ -6,6 +6,8 @@ R is not needed to run these tests.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 
 import numpy as np
@@ -21,10 +23,11 @@ from duiding.effects import (
 
 CASES = reference_cases()
 RTOL, ATOL = 1e-6, 1e-9
-FIT_KEYS = (
-    "k estimate se ci_low ci_high pval tau2 tau2_ci_low tau2_ci_high i2 i2_ci_low i2_ci_high "
-    "h2 h2_ci_low h2_ci_high q q_pval pi_low pi_high"
-).split()
+FIT_KEYS = [
+    *("k", "estimate", "se", "ci_low", "ci_high", "pval"),
+    *("tau2", "tau2_ci_low", "tau2_ci_high", "i2", "i2_ci_low", "i2_ci_high"),
+    *("h2", "h2_ci_low", "h2_ci_high", "q", "q_pval", "pi_low", "pi_high"),
+]
 
 
 def close(ours, theirs, where: str) -> None:
@@ -49,9 +52,6 @@ def results(tmp_path_factory):
         args += ["--method", case["method"], "--test", case["test"]]
         if case.get("subgroup"):
             args += ["--subgroup", case["subgroup"]["column"]]
-        import contextlib
-        import io
-
         buf = io.StringIO()
         with contextlib.redirect_stdout(buf):
             code = main(args)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
@@ -110,6 +111,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 1
+    except Exception as exc:  # never a bare traceback; DUIDING_DEBUG=1 shows it
+        if os.environ.get("DUIDING_DEBUG"):
+            raise
+        print(
+            f"duiding {args.command}: internal error ({type(exc).__name__}: {exc}); "
+            "rerun with DUIDING_DEBUG=1 and report it",
+            file=sys.stderr,
+        )
+        return 3
 
 
 if __name__ == "__main__":
