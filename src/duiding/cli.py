@@ -77,6 +77,22 @@ def _add_subgroups(results, data, model, frame, args, codes, source) -> None:
         )
 
 
+def _check_command(args: argparse.Namespace) -> int:
+    from .evidence import load_evidence, summary
+
+    evidence = load_evidence(args.evidence)
+    report = summary(evidence)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(report, indent=1) + "\n")
+    else:
+        for name, counts in report["populations"].items():
+            details = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items())
+            print(f"{name}: {details}")
+        print(f"results without source: {report['results_without_source']}")
+        print(f"{args.evidence}: OK")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="duiding", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -93,6 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", default="json", choices=("json", "table"))
     p.set_defaults(func=_pool_command)
+    c = sub.add_parser("check", help="validate the evidence base (read-only)")
+    c.add_argument("--evidence", default="evidence", help="evidence folder (default: evidence)")
+    c.add_argument("--format", default="text", choices=("text", "json"))
+    c.set_defaults(func=_check_command)
     return parser
 
 
