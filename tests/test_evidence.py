@@ -191,3 +191,21 @@ def test_random_malformed_row_never_gives_a_traceback(
     code, _, err = run_cli("check", "--evidence", str(root))
     assert "Traceback" not in err and "internal error" not in err
     assert code in (0, 1)
+
+
+def test_a_number_not_in_its_excerpt_is_rejected(copy):
+    path = copy / "nonspecific" / "results.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    row = _first_row(frame, data_form="effect_ci")
+    frame.loc[row, "effect_ci_high"] = "987.654"
+    frame.to_csv(path, index=False)
+    found = problems(copy)
+    assert any(f"row {row + 1} (line {row + 2}), column 'effect_ci_high': 987.654 does not occur in the source excerpt" in p for p in found), found
+
+
+def test_numbers_in_excerpts_are_read_like_a_person_would():
+    from duiding.traceability import numbers_in
+
+    found = numbers_in("abs.2.8 (1.9 to 3.7); PT versus C: ‐.69; Twenty-seven of 43; groups of thirty")
+    assert {2.8, 1.9, 3.7, 0.69, 27, 43, 30} <= found
+    assert 0.2 not in found and 8.0 not in found

@@ -27,6 +27,7 @@ from .evidence_schema import (
     Col,
 )
 from .inputs import InputError
+from .traceability import is_traced, numbers_in
 
 POOLABLE_FORMS = ("arms_sd", "arms_se", "arms_ci", "effect_ci", "effect_se", "events")
 PAIN_FUNCTION = ("pain", "back_pain", "leg_pain", "function")
@@ -189,6 +190,7 @@ def _check_cross_file(ev: EvidenceBase, problems: _Problems) -> None:
     _check_studies(ev.studies, problems)
     _check_results(ev, problems)
     _check_sources(ev, problems)
+    _check_traceability(ev, problems)
     _check_risk_of_bias(ev, problems)
     _check_reviews(ev.review_results, problems)
 
@@ -311,6 +313,34 @@ def _check_sources(ev: EvidenceBase, problems: _Problems) -> None:
         if pd.notna(r["result_id"]) and (r["_population"], r["result_id"]) not in sourced:
             file, row = _where(res, idx)
             problems.add(file, "result has no row in sources.csv", row, "result_id")
+
+
+def traced_columns() -> list[str]:
+    """Numeric result columns that must occur in the excerpt (time points are coded)."""
+    arms = [f"{f}_{arm}" for arm in ("int", "ctl") for f in ARM_FIELDS]
+    return [*arms, "effect", "effect_ci_low", "effect_ci_high", "effect_se"]
+
+
+def _check_traceability(ev: EvidenceBase, problems: _Problems) -> None:
+    excerpts = {
+        (p, rid): str(x)
+        for p, rid, x in zip(
+            ev.sources["_population"], ev.sources["result_id"], ev.sources["excerpt"], strict=True
+        )
+        if pd.notna(x)
+    }
+    res = ev.results
+    columns = traced_columns()
+    for idx, r in res.iterrows():
+        excerpt = excerpts.get((r["_population"], r["result_id"]))
+        if excerpt is None:
+            continue  # reported as a result without source
+        numbers = numbers_in(excerpt)
+        for col in columns:
+            value = r[col]
+            if pd.notna(value) and not is_traced(float(value), numbers):
+                file, row = _where(res, idx)
+                problems.add(file, f"{value:g} does not occur in the source excerpt", row, col)
 
 
 def _check_risk_of_bias(ev: EvidenceBase, problems: _Problems) -> None:
