@@ -21,7 +21,7 @@ from .groups import Array, Mask
 
 RE_METHODS = ("DL", "REML", "PM", "SJ", "ML", "HE", "EB")
 THRESHOLD = 1e-12
-MAXITER = 200  # Fisher scoring rounds before the bounded search takes over
+MAXITER = 100  # Fisher scoring rounds (metafor's default) before bisection takes over
 LL0_TOL = np.finfo(float).eps ** 0.25  # metafor's con$tol, used by its ll0check
 LL0_THRESHOLD = 1e-5  # metafor's default con$threshold, used by its ll0check
 
@@ -178,10 +178,10 @@ def log_likelihood(
     return -0.5 * (k - p) * np.log(2 * np.pi) - 0.5 * logv - 0.5 * logdet - 0.5 * rss
 
 
-def _scoring_step(
+def _score_parts(
     y: Array, v: Array, mask: Mask, X: Array | None, tau2: Array, reml: bool
-) -> Array:
-    """One Fisher-scoring adjustment of τ² (metafor's formulas)."""
+) -> tuple[Array, Array]:
+    """(score, expected information) of the (RE)ML likelihood in τ², up to a factor 1/2."""
     w = mask / (v + tau2[:, None])
     if X is None:
         total = w.sum(1)
@@ -189,66 +189,82 @@ def _scoring_step(
         py2 = ((w * r) ** 2).sum(1)
         w2 = (w**2).sum(1)
         if not reml:
-            return (py2 - total) / w2
-        tr_p = total - w2 / total
-        tr_pp = w2 - 2 * (w**3).sum(1) / total + w2**2 / total**2
-        return (py2 - tr_p) / tr_pp
+            return py2 - total, w2
+        return py2 - (total - w2 / total), w2 - 2 * (w**3).sum(1) / total + w2**2 / total**2
     P = projection(w, X)
-    py = np.einsum("gij,gj->gi", P, y)
+    py2 = np.sum(np.einsum("gij,gj->gi", P, y) ** 2, axis=1)
     if not reml:
-        return (np.sum(py**2, axis=1) - w.sum(1)) / (w**2).sum(1)
-    return (np.sum(py**2, axis=1) - np.trace(P, axis1=1, axis2=2)) / np.sum(P * P, axis=(1, 2))
+        return py2 - w.sum(1), (w**2).sum(1)
+    return py2 - np.trace(P, axis1=1, axis2=2), np.sum(P * P, axis=(1, 2))
 
 
 def fisher_scoring(y: Array, v: Array, mask: Mask, X: Array | None, method: str) -> Array:
     """ML or REML by metafor's Fisher scoring (start: HE truncated at 0).
 
-    Only groups that have not converged are updated in each round. A group that has not
-    converged after MAXITER rounds (metafor would stop with an error) is solved by a
-    bounded maximisation of its likelihood instead.
+    Only groups that have not converged are updated in each round. Where scoring has
+    not converged after MAXITER rounds (it can oscillate slowly around the solution;
+    metafor then stops with an error or, at its default threshold, stops early), the
+    root of the score between the last two iterates is found by bisection instead.
     """
     reml = method == "REML"
     tau2 = np.maximum(np.nan_to_num(he(y, v, mask, X)), 0.0)
+    previous = tau2.copy()
     active = np.flatnonzero(mask.sum(1) > n_params(X))
     for _ in range(MAXITER):
         if active.size == 0:
             break
         xa = None if X is None else X[active]
         t = tau2[active]
-        adj = _scoring_step(y[active], v[active], mask[active], xa, t, reml)
-        adj = _halve_into_range(t, np.where(np.isfinite(adj), adj, 0.0))
-        new = t + adj
-        tau2[active] = new
-        active = active[np.abs(new - t) > THRESHOLD * np.maximum(1.0, t)]
+        score, info = _score_parts(y[active], v[active], mask[active], xa, t, reml)
+        adj = _halve_into_range(t, np.where(np.isfinite(score / info), score / info, 0.0))
+        previous[active] = t
+        tau2[active] = t + adj
+        active = active[np.abs(adj) > THRESHOLD * np.maximum(1.0, t)]
     if active.size:
         xa = None if X is None else X[active]
-        tau2[active] = _maximise(y[active], v[active], mask[active], xa, reml)
+        lo = np.minimum(previous[active], tau2[active])
+        hi = np.maximum(previous[active], tau2[active])
+        tau2[active] = _score_root(y[active], v[active], mask[active], xa, reml, lo, hi)
     zero = np.zeros_like(tau2)
     ll0 = log_likelihood(y, v, mask, X, zero, reml)
     ll = log_likelihood(y, v, mask, X, tau2, reml)
     return np.where((ll0 - ll > LL0_TOL) & (tau2 > LL0_THRESHOLD), 0.0, tau2)
 
 
-def _maximise(y: Array, v: Array, mask: Mask, X: Array | None, reml: bool) -> Array:
-    """Golden-section search for the (RE)ML maximum on [0, hi], hi growing to bracket it."""
-    g = y.shape[0]
-    hi = np.full(g, 100.0)
-    for _ in range(60):
-        grow = log_likelihood(y, v, mask, X, hi, reml) > log_likelihood(y, v, mask, X, hi / 2, reml)
+def _score_root(
+    y: Array, v: Array, mask: Mask, X: Array | None, reml: bool, lo: Array, hi: Array
+) -> Array:
+    """τ² ≥ 0 where the score changes from positive to negative, by bisection.
+
+    The bracket [lo, hi] is widened until score(lo) > 0 > score(hi); if the score is not
+    positive even near 0, the maximum lies on the boundary and τ² = 0.
+    """
+
+    def score(t: Array) -> Array:
+        return _score_parts(y, v, mask, X, t, reml)[0]
+
+    hi = np.maximum(hi, 1e-8)
+    for _ in range(200):
+        grow = score(hi) > 0
         if not grow.any():
             break
         hi = np.where(grow, hi * 2, hi)
-    lo = np.zeros(g)
-    ratio = (np.sqrt(5) - 1) / 2
     for _ in range(200):
-        a = hi - ratio * (hi - lo)
-        b = lo + ratio * (hi - lo)
-        left = log_likelihood(y, v, mask, X, a, reml) >= log_likelihood(y, v, mask, X, b, reml)
-        hi = np.where(left, b, hi)
-        lo = np.where(left, a, lo)
-        if np.all(hi - lo <= 1e-15 * np.maximum(hi, 1.0)):
+        shrink = (score(lo) <= 0) & (lo > 1e-300)
+        if not shrink.any():
             break
-    return 0.5 * (lo + hi)
+        lo = np.where(shrink, lo / 4, lo)
+    boundary = score(lo) <= 0
+    lo = np.where(boundary, 0.0, lo)
+    for _ in range(2000):
+        mid = 0.5 * (lo + hi)
+        positive = score(mid) > 0
+        lo = np.where(positive, mid, lo)
+        hi = np.where(positive, hi, mid)
+        nxt = 0.5 * (lo + hi)
+        if np.all(boundary | (nxt <= lo) | (nxt >= hi)):
+            break
+    return np.where(boundary, 0.0, 0.5 * (lo + hi))
 
 
 def _halve_into_range(tau2: Array, adj: Array) -> Array:
