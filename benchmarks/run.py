@@ -77,10 +77,11 @@ def main() -> None:
         ours = statistics.median(runs)
         print(f"batch pooling, {args.groups} groups x {args.k} studies, REML, whole process:")
         print(
-            f"  duiding pool --by: median {ours:.2f} s over {args.repeats} runs (min {min(runs):.2f} s)"
+            f"  duiding pool --by: median {ours:.2f} s, {args.repeats} runs (min {min(runs):.2f} s)"
         )
+        per_group = 1000 * ours / args.groups
         print(
-            f"  per group: {1000 * ours / args.groups:.2f} ms (fit + Q-profile CI + Egger + trim-and-fill + leave-one-out)"
+        print(f"  per group: {per_group:.2f} ms (fit, CIs, Egger, trim-and-fill, leave-one-out)")
         )
         rscript = shutil.which("Rscript")
         if rscript is None:
