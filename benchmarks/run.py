@@ -80,9 +80,7 @@ def main() -> None:
             f"  duiding pool --by: median {ours:.2f} s, {args.repeats} runs (min {min(runs):.2f} s)"
         )
         per_group = 1000 * ours / args.groups
-        print(
         print(f"  per group: {per_group:.2f} ms (fit, CIs, Egger, trim-and-fill, leave-one-out)")
-        )
         rscript = shutil.which("Rscript")
         if rscript is None:
             print("  metafor loop: skipped (Rscript not installed; apt-get install r-cran-metafor)")
