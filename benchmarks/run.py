@@ -76,9 +76,7 @@ def main() -> None:
         runs = [timed(cmd, ours_json) for _ in range(args.repeats)]
         ours = statistics.median(runs)
         print(f"batch pooling, {args.groups} groups x {args.k} studies, REML, whole process:")
-        print(
-            f"  duiding pool --by: median {ours:.2f} s, {args.repeats} runs (min {min(runs):.2f} s)"
-        )
+        print(f"  duiding pool --by: median {ours:.2f} s, {args.repeats} runs (min {min(runs):.2f} s)")
         per_group = 1000 * ours / args.groups
         print(f"  per group: {per_group:.2f} ms (fit, CIs, Egger, trim-and-fill, leave-one-out)")
         rscript = shutil.which("Rscript")

@@ -78,9 +78,7 @@ def test_real_evidence_base_passes_and_meets_the_target():
 def test_corrupted_cell_is_named(copy, file, column, value, expected):
     edit(copy / file, 0, column, value)
     found = problems(copy)
-    assert any(expected in p and str(copy / file) in p and "row 1 (line 2)" in p for p in found), (
-        found
-    )
+    assert any(expected in p and str(copy / file) in p and "row 1 (line 2)" in p for p in found), found
 
 
 def _first_row(frame: pd.DataFrame, **conditions: str) -> int:
@@ -97,9 +95,7 @@ def test_negative_sd_and_events_above_n(copy):
     frame.loc[row, "sd_int"] = "-2"
     frame.to_csv(path, index=False)
     found = problems(copy)
-    assert any(
-        f"row {row + 1} (line {row + 2}), column 'sd_int': must be > 0" in p for p in found
-    ), found
+    assert any(f"row {row + 1} (line {row + 2}), column 'sd_int': must be > 0" in p for p in found), found
 
 
 def test_ci_order_and_estimate_outside_ci(copy):
@@ -109,10 +105,7 @@ def test_ci_order_and_estimate_outside_ci(copy):
     frame.loc[row, "effect"] = str(float(frame.loc[row, "effect_ci_high"]) + 1)
     frame.to_csv(path, index=False)
     found = problems(copy)
-    assert any(
-        f"row {row + 1} (line {row + 2}), column 'effect': effect" in p and "outside its CI" in p
-        for p in found
-    )
+    assert any(f"row {row + 1} (line {row + 2}), column 'effect': effect" in p and "outside its CI" in p for p in found)
 
 
 def test_result_without_source_and_duplicate_result(copy):
@@ -129,17 +122,13 @@ def test_result_without_source_and_duplicate_result(copy):
     assert any("result has no row in sources.csv" in p for p in found)
     assert any("duplicate result" in p for p in found)
     row = int(rf.index[rf["result_id"] == dropped][0])
-    assert any(
-        f"row {row + 1} (line {row + 2}), column 'result_id': result has no row" in p for p in found
-    )
+    assert any(f"row {row + 1} (line {row + 2}), column 'result_id': result has no row" in p for p in found)
 
 
 def test_missing_file_missing_column_and_unknown_column(copy):
     (copy / "radicular" / "risk_of_bias.csv").unlink()
     frame = pd.read_csv(copy / "nonspecific" / "studies.csv", dtype=str, keep_default_na=False)
-    frame.drop(columns=["citation"]).assign(extra="x").to_csv(
-        copy / "nonspecific" / "studies.csv", index=False
-    )
+    frame.drop(columns=["citation"]).assign(extra="x").to_csv(copy / "nonspecific" / "studies.csv", index=False)
     found = problems(copy)
     assert any("radicular/risk_of_bias.csv: file not found" in p for p in found)
     assert any("column 'citation': required column is missing" in p for p in found)
@@ -170,17 +159,13 @@ def test_check_cli_json_summary(run_cli):
 text = st.text(alphabet=string.printable.replace("\r", ""), max_size=12)
 
 
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     file=st.sampled_from(["studies", "results", "sources", "risk_of_bias", "review_results"]),
     population=st.sampled_from(POPULATIONS),
     values=st.lists(text, min_size=1, max_size=40),
 )
-def test_random_malformed_row_never_gives_a_traceback(
-    tmp_path_factory, run_cli, file, population, values
-):
+def test_random_malformed_row_never_gives_a_traceback(tmp_path_factory, run_cli, file, population, values):
     root = tmp_path_factory.mktemp("fuzz") / "evidence"
     shutil.copytree(EVIDENCE, root)
     columns = list(SCHEMAS[file])
@@ -200,7 +185,10 @@ def test_a_number_not_in_its_excerpt_is_rejected(copy):
     frame.loc[row, "effect_ci_high"] = "987.654"
     frame.to_csv(path, index=False)
     found = problems(copy)
-    assert any(f"row {row + 1} (line {row + 2}), column 'effect_ci_high': 987.654 does not occur in the source excerpt" in p for p in found), found
+    assert any(
+        f"row {row + 1} (line {row + 2}), column 'effect_ci_high': 987.654 does not occur in the source excerpt" in p
+        for p in found
+    ), found
 
 
 def test_numbers_in_excerpts_are_read_like_a_person_would():

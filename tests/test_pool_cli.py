@@ -95,9 +95,7 @@ def test_bad_input_is_one_clear_line(tmp_path, run_cli, text, measure, method, e
 
 def test_all_problems_are_reported_at_once(tmp_path, run_cli):
     text = CONTINUOUS.replace("2.0,22", "abc,22").replace("C,25", "C,-1")
-    code, _, err = run_cli(
-        "pool", "--input", write(tmp_path, text), "--measure", "MD", "--method", "DL"
-    )
+    code, _, err = run_cli("pool", "--input", write(tmp_path, text), "--measure", "MD", "--method", "DL")
     assert code == 1
     lines = err.strip().splitlines()
     assert len(lines) == 2
@@ -105,14 +103,10 @@ def test_all_problems_are_reported_at_once(tmp_path, run_cli):
 
 
 def test_missing_file_and_missing_group_column(tmp_path, run_cli):
-    code, _, err = run_cli(
-        "pool", "--input", str(tmp_path / "nope.csv"), "--measure", "MD", "--method", "DL"
-    )
+    code, _, err = run_cli("pool", "--input", str(tmp_path / "nope.csv"), "--measure", "MD", "--method", "DL")
     assert code == 1 and "nope.csv: file not found" in err
     path = write(tmp_path, CONTINUOUS)
-    code, _, err = run_cli(
-        "pool", "--input", path, "--measure", "MD", "--method", "DL", "--by", "outcome"
-    )
+    code, _, err = run_cli("pool", "--input", path, "--measure", "MD", "--method", "DL", "--by", "outcome")
     assert code == 1 and "column 'outcome': grouping column is missing" in err
 
 
@@ -125,16 +119,12 @@ def test_usage_errors_are_one_line(run_cli):
 cell = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.integers(-5, 500).map(str),
-    st.text(
-        alphabet=string.printable.replace(",", "").replace("\n", "").replace("\r", ""), max_size=6
-    ),
+    st.text(alphabet=string.printable.replace(",", "").replace("\n", "").replace("\r", ""), max_size=6),
     st.just(""),
 )
 
 
-@settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     measure=st.sampled_from(["MD", "SMD", "RR", "OR", "RD", "GEN"]),
     method=st.sampled_from(["FE", "DL", "REML", "PM", "MH", "PETO"]),

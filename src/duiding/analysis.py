@@ -51,13 +51,9 @@ class Model:
         if self.method == "MH" and self.measure not in ("OR", "RR", "RD"):
             raise ModelError(f"method MH needs a binary measure (OR, RR or RD), not {self.measure}")
         if self.method == "PETO" and self.measure != "OR":
-            raise ModelError(
-                f"method PETO estimates an odds ratio: use --measure OR, not {self.measure}"
-            )
+            raise ModelError(f"method PETO estimates an odds ratio: use --measure OR, not {self.measure}")
         if self.method in ("MH", "PETO") and self.test != "z":
-            raise ModelError(
-                f"method {self.method} uses a z test; --test knha is not defined for it"
-            )
+            raise ModelError(f"method {self.method} uses a z test; --test knha is not defined for it")
 
     @property
     def study_measure(self) -> str:
@@ -126,10 +122,7 @@ class PooledResults:
         study = [str(s) for s in self.data.study]
         eg_stat, eg_p = _floats(self.egger.stat), _floats(self.egger.pval)
         tf = self.trimfill
-        tf_cols = [
-            _floats(x)
-            for x in (tf.fit.estimate, tf.fit.se[:, 0], tf.fit.ci_low[:, 0], tf.fit.ci_high[:, 0])
-        ]
+        tf_cols = [_floats(x) for x in (tf.fit.estimate, tf.fit.se[:, 0], tf.fit.ci_low[:, 0], tf.fit.ci_high[:, 0])]
         loo = _LeaveOneOut(self.loo, grid.y.shape[1])
         out = []
         for g in range(grid.n_groups):
@@ -142,8 +135,7 @@ class PooledResults:
             rec.update({name: values[g] for name, values in lists.items()})
             cells = [j for j, i in enumerate(order[g]) if i >= 0]
             rec["studies"] = [
-                {"study": study[order[g][j]], "yi": y[g][j], "vi": v[g][j], "weight": w[g][j]}
-                for j in cells
+                {"study": study[order[g][j]], "yi": y[g][j], "vi": v[g][j], "weight": w[g][j]} for j in cells
             ]
             rec["egger"] = None if eg_stat[g] is None else {"stat": eg_stat[g], "pval": eg_p[g]}
             rec["trimfill"] = None

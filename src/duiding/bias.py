@@ -39,9 +39,7 @@ def egger_test(fit: Fit) -> EggerTest:
     test = "z" if fit.method in ("MH", "PETO") else fit.test
     reg = fit_rma(grid, iv_method(fit), test, sei_design(grid))
     enough = grid.k >= MIN_K
-    return EggerTest(
-        np.where(enough, reg.stat[:, 1], np.nan), np.where(enough, reg.pval[:, 1], np.nan)
-    )
+    return EggerTest(np.where(enough, reg.stat[:, 1], np.nan), np.where(enough, reg.pval[:, 1], np.nan))
 
 
 def finite(grid: Grid) -> Grid:
@@ -116,9 +114,7 @@ def _l0(centred: Array, mask: np.ndarray, k: Array) -> np.ndarray:
     return np.maximum(0, np.round(np.nan_to_num(l0))).astype(np.int64)
 
 
-def _filled(
-    ys: Array, vs: Array, ms: np.ndarray, k: Array, k0: Array, beta: Array, sign: Array
-) -> Grid:
+def _filled(ys: Array, vs: Array, ms: np.ndarray, k: Array, k0: Array, beta: Array, sign: Array) -> Grid:
     """Mirror the k0 most extreme studies around the trimmed estimate (original scale)."""
     pos = np.arange(ys.shape[1])[None, :]
     take = ms & (pos >= (k - k0)[:, None])

@@ -97,16 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="duiding", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser("pool", help="meta-analyse study-level data from a CSV file")
-    p.add_argument(
-        "--input", required=True, help="CSV with a 'study' column and the measure's columns"
-    )
+    p.add_argument("--input", required=True, help="CSV with a 'study' column and the measure's columns")
     p.add_argument("--measure", required=True, help=f"one of {', '.join(MEASURES)}")
     p.add_argument("--method", required=True, help=f"one of {', '.join(METHODS)}")
     p.add_argument("--test", default="z", help="z or knha (default z)")
     p.add_argument("--by", help="pool every group of rows with the same value in this column")
-    p.add_argument(
-        "--subgroup", help="subgroup analysis on this column, with the test for differences"
-    )
+    p.add_argument("--subgroup", help="subgroup analysis on this column, with the test for differences")
     p.add_argument("--format", default="json", choices=("json", "table"))
     p.set_defaults(func=_pool_command)
     c = sub.add_parser("check", help="validate the evidence base (read-only)")

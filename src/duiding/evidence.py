@@ -60,9 +60,7 @@ class _Problems:
     def __init__(self) -> None:
         self.lines: list[str] = []
 
-    def add(
-        self, file: str, message: str, row: int | None = None, column: str | None = None
-    ) -> None:
+    def add(self, file: str, message: str, row: int | None = None, column: str | None = None) -> None:
         where = [file]
         if row is not None:
             where.append(f"row {row + 1} (line {row + 2})")
@@ -104,9 +102,7 @@ def _read(path: Path, name: str, problems: _Problems) -> pd.DataFrame:
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        problems.add(
-            str(path), f"not a readable UTF-8 CSV file ({str(exc).strip().splitlines()[0]})"
-        )
+        problems.add(str(path), f"not a readable UTF-8 CSV file ({str(exc).strip().splitlines()[0]})")
         return empty
     missing = [c for c in schema if c not in raw.columns]
     for col in missing:
@@ -136,24 +132,18 @@ def _convert(values: pd.Series, spec: Col, file: str, col: str, problems: _Probl
     if spec.kind == "integer":
         frac = numbers.notna() & (numbers != numbers.round())
         for row in np.flatnonzero(frac):
-            problems.add(
-                file, f"{numbers.iloc[row]} is not a whole number", row=int(row), column=col
-            )
+            problems.add(file, f"{numbers.iloc[row]} is not a whole number", row=int(row), column=col)
     return numbers.astype(float)
 
 
-def _run_schema(
-    frame: pd.DataFrame, schema: dict[str, Col], file: str, problems: _Problems
-) -> None:
+def _run_schema(frame: pd.DataFrame, schema: dict[str, Col], file: str, problems: _Problems) -> None:
     import pandera.pandas as pa  # imported here: it is slow to import and only needed to check
 
     columns = {}
     for col, spec in schema.items():
         checks = []
         if spec.codes:
-            checks.append(
-                pa.Check.isin(spec.codes, error=f"must be one of: {', '.join(spec.codes)}")
-            )
+            checks.append(pa.Check.isin(spec.codes, error=f"must be one of: {', '.join(spec.codes)}"))
         if spec.minimum is not None:
             op = pa.Check.gt if spec.exclusive_min else pa.Check.ge
             sign = ">" if spec.exclusive_min else "≥"
@@ -161,9 +151,7 @@ def _run_schema(
         if spec.maximum is not None:
             checks.append(pa.Check.le(spec.maximum, error=f"must be ≤ {spec.maximum:g}"))
         dtype = float if spec.kind in ("number", "integer") else object
-        columns[col] = pa.Column(
-            dtype, checks=checks, nullable=not spec.required, unique=spec.unique
-        )
+        columns[col] = pa.Column(dtype, checks=checks, nullable=not spec.required, unique=spec.unique)
     try:
         pa.DataFrameSchema(columns).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
@@ -202,9 +190,7 @@ def _check_instruments(frame: pd.DataFrame, problems: _Problems) -> None:
         if pd.notna(lo) and pd.notna(hi) and lo >= hi:
             problems.add(file, "scale_min must be below scale_max", row, "scale_min")
         if r["rescale_to_100"] == "yes" and (pd.isna(lo) or pd.isna(hi)):
-            problems.add(
-                file, "rescale_to_100 needs scale_min and scale_max", row, "rescale_to_100"
-            )
+            problems.add(file, "rescale_to_100 needs scale_min and scale_max", row, "rescale_to_100")
 
 
 def _check_studies(frame: pd.DataFrame, problems: _Problems) -> None:
@@ -220,13 +206,9 @@ def _check_studies(frame: pd.DataFrame, problems: _Problems) -> None:
             )
         if pd.notna(r["condition"]) and r["condition"] not in CONDITIONS[folder]:
             allowed = ", ".join(CONDITIONS[folder])
-            problems.add(
-                file, f"condition for {folder} must be one of: {allowed}", row, "condition"
-            )
+            problems.add(file, f"condition for {folder} must be one of: {allowed}", row, "condition")
         if r["eligibility"] in ("indirect", "exclude") and pd.isna(r["eligibility_note"]):
-            problems.add(
-                file, f"eligibility '{r['eligibility']}' needs a reason", row, "eligibility_note"
-            )
+            problems.add(file, f"eligibility '{r['eligibility']}' needs a reason", row, "eligibility_note")
     _duplicates(frame, ["study_id"], problems, "study_id", "study_id also used")
 
 
@@ -244,9 +226,7 @@ def _check_results(ev: EvidenceBase, problems: _Problems) -> None:
                 "study_id",
             )
         if pd.notna(r["instrument"]) and r["instrument"] not in instruments:
-            problems.add(
-                file, f"instrument '{r['instrument']}' is not in instruments.csv", row, "instrument"
-            )
+            problems.add(file, f"instrument '{r['instrument']}' is not in instruments.csv", row, "instrument")
         _check_result_numbers(r, file, row, problems)
     _duplicates(res, ["result_id"], problems, "result_id", "result_id also used")
     same = "duplicate result (same study, comparison, outcome, instrument, time, type, form) as"
@@ -268,9 +248,7 @@ def _check_result_numbers(r: pd.Series, file: str, row: int, problems: _Problems
                 problems.add(file, f"data_form '{form}' needs {col}", row, col)
         ratio = r["effect_measure"] in ("RR", "OR", "HR")
         if ratio and r["effect_definition"] not in (None, "int_over_ctl"):
-            problems.add(
-                file, "a ratio needs effect_definition int_over_ctl", row, "effect_definition"
-            )
+            problems.add(file, "a ratio needs effect_definition int_over_ctl", row, "effect_definition")
         if not ratio and r["effect_definition"] == "int_over_ctl":
             problems.add(file, "int_over_ctl is for ratios (RR, OR, HR)", row, "effect_definition")
         if ratio:
@@ -285,9 +263,7 @@ def _check_result_numbers(r: pd.Series, file: str, row: int, problems: _Problems
             problems.add(file, f"events exceed n_{arm}", row, f"events_{arm}")
 
 
-def _check_order(
-    r: pd.Series, lo: str, mid: str, hi: str, file: str, row: int, problems: _Problems
-) -> None:
+def _check_order(r: pd.Series, lo: str, mid: str, hi: str, file: str, row: int, problems: _Problems) -> None:
     a, m, b = r[lo], r[mid], r[hi]
     if pd.notna(a) and pd.notna(b) and a > b:
         problems.add(file, f"{lo} ({a:g}) is above {hi} ({b:g})", row, lo)
@@ -324,9 +300,7 @@ def traced_columns() -> list[str]:
 def _check_traceability(ev: EvidenceBase, problems: _Problems) -> None:
     excerpts = {
         (p, rid): str(x)
-        for p, rid, x in zip(
-            ev.sources["_population"], ev.sources["result_id"], ev.sources["excerpt"], strict=True
-        )
+        for p, rid, x in zip(ev.sources["_population"], ev.sources["result_id"], ev.sources["excerpt"], strict=True)
         if pd.notna(x)
     }
     res = ev.results
@@ -359,30 +333,22 @@ def _check_risk_of_bias(ev: EvidenceBase, problems: _Problems) -> None:
         if tool not in ROB_DOMAINS:
             continue
         if pd.notna(r["domain"]) and r["domain"] not in ROB_DOMAINS[tool]:
-            problems.add(
-                file, f"{tool} domain must be one of: {', '.join(ROB_DOMAINS[tool])}", row, "domain"
-            )
+            problems.add(file, f"{tool} domain must be one of: {', '.join(ROB_DOMAINS[tool])}", row, "domain")
         if pd.notna(r["judgement"]) and r["judgement"] not in ROB_JUDGEMENTS[tool]:
             allowed = "0-10" if tool == "PEDro" else ", ".join(ROB_JUDGEMENTS[tool])
             problems.add(file, f"{tool} judgement must be {allowed}", row, "judgement")
-    _duplicates(
-        rob, ["study_id", "outcome", "tool", "domain"], problems, "domain", "duplicate rating, as"
-    )
+    _duplicates(rob, ["study_id", "outcome", "tool", "domain"], problems, "domain", "duplicate rating, as")
 
 
 def _check_reviews(frame: pd.DataFrame, problems: _Problems) -> None:
     for idx, r in frame.iterrows():
         file, row = _where(frame, idx)
         if pd.notna(r["population"]) and r["population"] != r["_population"]:
-            problems.add(
-                file, f"population '{r['population']}' is not this folder's", row, "population"
-            )
+            problems.add(file, f"population '{r['population']}' is not this folder's", row, "population")
         _check_order(r, "ci_low", "effect", "ci_high", file, row, problems)
 
 
-def _duplicates(
-    frame: pd.DataFrame, keys: list[str], problems: _Problems, column: str, message: str
-) -> None:
+def _duplicates(frame: pd.DataFrame, keys: list[str], problems: _Problems, column: str, message: str) -> None:
     """Report every repeat of a key across all populations, pointing at its first use.
 
     Study and result ids are unique across the whole evidence base, so keys that start

@@ -102,9 +102,7 @@ SCHEMAS: dict[str, dict[str, Col]] = {
         "doi": Col(),
         "pmid": Col("integer", minimum=1),
         "country": Col(),
-        "condition": Col(
-            "code", required=True, codes=tuple(sorted({c for v in CONDITIONS.values() for c in v}))
-        ),
+        "condition": Col("code", required=True, codes=tuple(sorted({c for v in CONDITIONS.values() for c in v}))),
         "condition_note": Col(),
         "intervention": Col(required=True),
         "provider": Col(

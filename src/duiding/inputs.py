@@ -68,16 +68,12 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return frame
 
 
-def numeric_columns(
-    frame: pd.DataFrame, columns: tuple[str, ...], problems: Problems
-) -> dict[str, np.ndarray]:
+def numeric_columns(frame: pd.DataFrame, columns: tuple[str, ...], problems: Problems) -> dict[str, np.ndarray]:
     """Parse required numeric columns; record missing columns, blanks and non-numbers."""
     out: dict[str, np.ndarray] = {}
     for col in columns:
         if col not in frame.columns:
-            problems.add(
-                f"required column is missing (found: {', '.join(frame.columns)})", column=col
-            )
+            problems.add(f"required column is missing (found: {', '.join(frame.columns)})", column=col)
             continue
         raw = frame[col].astype(str).str.strip()
         values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
@@ -102,9 +98,7 @@ class StudyInput:
     frame: pd.DataFrame
 
 
-def study_input(
-    frame: pd.DataFrame, measure: str, source: str, study_measure: str | None = None
-) -> StudyInput:
+def study_input(frame: pd.DataFrame, measure: str, source: str, study_measure: str | None = None) -> StudyInput:
     """Validate the columns ``measure`` needs and compute per-study effect sizes."""
     problems = Problems(source)
     if measure not in MEASURES:
@@ -113,9 +107,7 @@ def study_input(
     if "study" not in frame.columns:
         problems.add("required column is missing", column="study")
     elif (frame["study"].str.strip() == "").any():
-        check(
-            problems, (frame["study"].str.strip() == "").to_numpy(), "study", "study label is empty"
-        )
+        check(problems, (frame["study"].str.strip() == "").to_numpy(), "study", "study label is empty")
     if len(frame) == 0:
         problems.add("no studies: the file has a header but no data rows")
         problems.raise_if_any()
@@ -189,9 +181,7 @@ def group_codes(frame: pd.DataFrame, column: str, source: str) -> tuple[np.ndarr
     """Codes 0..G-1 in order of first appearance, and the group labels."""
     problems = Problems(source)
     if column not in frame.columns:
-        problems.add(
-            f"grouping column is missing (found: {', '.join(frame.columns)})", column=column
-        )
+        problems.add(f"grouping column is missing (found: {', '.join(frame.columns)})", column=column)
         problems.raise_if_any()
     values = frame[column].str.strip()
     check(problems, (values == "").to_numpy(), column, "group label is empty")

@@ -43,12 +43,7 @@ def fit_mh(grid: Grid, cells: Table2x2, measure: str, mask: Mask | None = None) 
             r, s = ri.sum(1), si.sum(1)
             beta = np.log(r / s)
             se = np.sqrt(
-                0.5
-                * (
-                    (pi * ri).sum(1) / r**2
-                    + (pi * si + qi * ri).sum(1) / (r * s)
-                    + (qi * si).sum(1) / s**2
-                )
+                0.5 * ((pi * ri).sum(1) / r**2 + (pi * si + qi * ri).sum(1) / (r * s) + (qi * si).sum(1) / s**2)
             )
             invalid = (r == 0) | (s == 0)
             w = b * c / n
@@ -61,9 +56,7 @@ def fit_mh(grid: Grid, cells: Table2x2, measure: str, mask: Mask | None = None) 
         elif measure == "RD":
             sw = (n1 * n2 / n).sum(1)
             beta = (a * (n2 / n) - c * (n1 / n)).sum(1) / sw
-            p_term = (
-                c * (n1 / n) ** 2 - a * (n2 / n) ** 2 + (n1 / n) * (n2 / n) * (n2 - n1) / 2
-            ).sum(1)
+            p_term = (c * (n1 / n) ** 2 - a * (n2 / n) ** 2 + (n1 / n) * (n2 / n) * (n2 - n1) / 2).sum(1)
             q_term = (a * (n2 - c) / n + c * (n1 - a) / n).sum(1)
             se = np.sqrt((beta * p_term + q_term / 2) / sw**2)
             invalid = np.zeros(len(beta), dtype=bool)

@@ -34,9 +34,7 @@ def format_table(results: list[dict[str, Any]]) -> str:
             f"95% PI {_num(rec['pi_low'])} to {_num(rec['pi_high'])}"
         )
         if rec["egger"]:
-            lines.append(
-                f"  Egger test: {_num(rec['egger']['stat'])} (p {_num(rec['egger']['pval'])})"
-            )
+            lines.append(f"  Egger test: {_num(rec['egger']['stat'])} (p {_num(rec['egger']['pval'])})")
         if rec["trimfill"]:
             tf = rec["trimfill"]
             lines.append(

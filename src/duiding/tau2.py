@@ -136,9 +136,7 @@ def solve_q(y: Array, v: Array, mask: Mask, X: Array | None, target: Array) -> A
     return np.where(found, bisect_q(y, v, mask, X, target, lo, hi), 0.0)
 
 
-def bisect_q(
-    y: Array, v: Array, mask: Mask, X: Array | None, target: Array, lo: Array, hi: Array
-) -> Array:
+def bisect_q(y: Array, v: Array, mask: Mask, X: Array | None, target: Array, lo: Array, hi: Array) -> Array:
     """Root of Q(τ²) = target in [lo, hi], to full precision, for groups where Q(lo) > target.
 
     Groups without a root in the bracket get ``lo`` (Q already below target) or ``hi``.
@@ -164,9 +162,7 @@ def bisect_q(
     return out
 
 
-def log_likelihood(
-    y: Array, v: Array, mask: Mask, X: Array | None, tau2: Array, reml: bool
-) -> Array:
+def log_likelihood(y: Array, v: Array, mask: Mask, X: Array | None, tau2: Array, reml: bool) -> Array:
     k, p = mask.sum(1), n_params(X)
     w = mask / (v + tau2[:, None])
     _, a_inv, r = wls(y, w, X)
@@ -178,9 +174,7 @@ def log_likelihood(
     return -0.5 * (k - p) * np.log(2 * np.pi) - 0.5 * logv - 0.5 * logdet - 0.5 * rss
 
 
-def _score_parts(
-    y: Array, v: Array, mask: Mask, X: Array | None, tau2: Array, reml: bool
-) -> tuple[Array, Array]:
+def _score_parts(y: Array, v: Array, mask: Mask, X: Array | None, tau2: Array, reml: bool) -> tuple[Array, Array]:
     """(score, expected information) of the (RE)ML likelihood in τ², up to a factor 1/2."""
     w = mask / (v + tau2[:, None])
     if X is None:
@@ -231,9 +225,7 @@ def fisher_scoring(y: Array, v: Array, mask: Mask, X: Array | None, method: str)
     return np.where((ll0 - ll > LL0_TOL) & (tau2 > LL0_THRESHOLD), 0.0, tau2)
 
 
-def _score_root(
-    y: Array, v: Array, mask: Mask, X: Array | None, reml: bool, lo: Array, hi: Array
-) -> Array:
+def _score_root(y: Array, v: Array, mask: Mask, X: Array | None, reml: bool, lo: Array, hi: Array) -> Array:
     """τ² ≥ 0 where the score changes from positive to negative, by bisection.
 
     The bracket [lo, hi] is widened until score(lo) > 0 > score(hi); if the score is not

@@ -19,13 +19,7 @@ UNITS = {w: i for i, w in enumerate(_UNIT_WORDS)}
 TENS = {w: 10 * (i + 2) for i, w in enumerate(_TEN_WORDS)}
 _DIGITS = re.compile(r"\d+(?:[.,·]\d+)?|(?<![\w.,·])[.,·]\d+")
 _WORDS = re.compile(
-    r"\b("
-    + "|".join(TENS)
-    + r")(?:[\s\-‐–]("
-    + "|".join(UNITS)
-    + r"))?\b|\b("
-    + "|".join(UNITS)
-    + r")\b",
+    r"\b(" + "|".join(TENS) + r")(?:[\s\-‐–](" + "|".join(UNITS) + r"))?\b|\b(" + "|".join(UNITS) + r")\b",
     re.IGNORECASE,
 )
 
