@@ -98,10 +98,7 @@ def he(y: Array, v: Array, mask: Mask, X: Array | None) -> Array:
     k, p = mask.sum(1), n_params(X)
     m = mask.astype(float)
     rss = weighted_rss(y, m, X)
-    if X is None:
-        tr_pv = (m * v).sum(1) * (1 - 1 / k)
-    else:
-        tr_pv = np.einsum("gii,gi->g", projection(m, X), v)
+    tr_pv = (m * v).sum(1) * (1 - 1 / k) if X is None else np.einsum("gii,gi->g", projection(m, X), v)
     return (rss - tr_pv) / (k - p)
 
 
