@@ -89,6 +89,9 @@ def extract(results: pd.DataFrame, instruments: pd.DataFrame) -> pd.DataFrame:
 
     df["md_raw"] = md_raw * orient  # instrument units, negative favours therapy
     df["vi_raw"] = var_raw
+    smin = df["instrument"].map(inst["scale_min"])
+    ctl = (df["mean_ctl"] - smin) * factor
+    df["ctl_0_100"] = ctl.where(~higher_better, 100 - ctl).where(df["value_type"] == "final")  # 0 = best
     df["md100"] = df["md_raw"] * factor
     df["vi_md100"] = var_raw * factor**2
     df["derivation"] = _derivation(df, use_arms, effect_md)

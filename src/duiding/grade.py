@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .config import load_config
+from .formatting import en, nl
 
 DOMAINS = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
 DOMAIN_NL = {
@@ -96,8 +97,8 @@ def _risk_of_bias(record: dict[str, Any], rob: list[str] | None, rules: dict) ->
     high = float(sum(w for w, r in zip(weights, judged, strict=True) if r == "high"))
     some = float(sum(w for w, r in zip(weights, judged, strict=True) if r == "some"))
     unrated = sum(1 for r in rob if r in (None, "", "not assessed"))
-    tail_en = f" ({unrated} studies without a rating counted as some concerns)" if unrated else ""
-    tail_nl = f" ({unrated} studies zonder oordeel geteld als 'enige zorgen')" if unrated else ""
+    tail_en = f" ({unrated} without a rating, counted as some concerns)" if unrated else ""
+    tail_nl = f" ({unrated} zonder oordeel, geteld als 'enige zorgen')" if unrated else ""
     shares_en = f"{_pct(high)} of the weight from high risk, {_pct(some)} from some concerns{tail_en}"
     shares_nl = f"{_pct(high)} van het gewicht uit studies met hoog risico, {_pct(some)} met enige zorgen{tail_nl}"
     if high > rules["down_two_if_high_share_above"]:
@@ -136,8 +137,8 @@ def _imprecision(record: dict[str, Any], mid: float, n_total: float | None, rule
     if lo is None or hi is None:
         return Rating(-2, "very serious: no confidence interval could be computed",
                       "zeer ernstig: geen betrouwbaarheidsinterval te berekenen")  # fmt: skip
-    ci = f"95% CI {lo:.1f} to {hi:.1f}"
-    ci_nl = f"95%-BI {lo:.1f} tot {hi:.1f}".replace(".", ",")
+    ci = f"95% CI {en(lo)} to {en(hi)}"
+    ci_nl = f"95%-BI {nl(lo)} tot {nl(hi)}"
     benefit, harm = lo < -mid, hi > mid
     crosses_mid = lo < -mid < hi
     crosses_null = lo < 0 < hi

@@ -125,7 +125,10 @@ def run(spec: Spec, ev: EvidenceBase, extracted: pd.DataFrame | None = None) -> 
     analysis = Analysis(spec, rows, excluded)
     if rows.empty:
         return analysis
-    analysis.result = _pool(rows, spec.method, spec.test)
+    # One study: Knapp-Hartung has no degrees of freedom; the study's own (z) interval is used.
+    test = "z" if len(rows) == 1 else spec.test
+    analysis.result = _pool(rows, spec.method, test)
+    analysis.result["test_used"] = test
     analysis.sensitivity = _sensitivity(rows, spec)
     return analysis
 
