@@ -34,6 +34,8 @@ def _pool_command(args: argparse.Namespace) -> int:
     if args.by:
         codes, labels = group_codes(frame, args.by, source)
     results = pool(data, model, codes, labels).records()
+    if args.mid is not None:
+        _add_grade(results, frame, args, source)
     if args.subgroup:
         _add_subgroups(results, data, model, frame, args, codes, source)
     if not args.by:
@@ -93,6 +95,34 @@ def _check_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_grade(results: list[dict], frame, args: argparse.Namespace, source: str) -> None:
+    """GRADE suggestions per pooled result: --mid on the analysis scale, 'rob' column optional."""
+    from .grade import suggest
+    from .inputs import Problems, check
+
+    if args.mid <= 0:
+        raise ModelError(f"--mid must be > 0 (the clinical relevance threshold), got {args.mid}")
+    group_of = frame[args.by].str.strip() if args.by else None
+    rob_col = None
+    if "rob" in frame.columns:
+        rob_col = frame["rob"].str.strip().str.lower()
+        problems = Problems(source)
+        check(
+            problems, (~rob_col.isin(["low", "some", "high", ""])).to_numpy(), "rob", "must be low, some, high or empty"
+        )
+        problems.raise_if_any()
+    sizes = None
+    if {"n1", "n2"} <= set(frame.columns):
+        sizes = frame["n1"].astype(float) + frame["n2"].astype(float)
+    for rec in results:
+        rows = frame.index if group_of is None else frame.index[group_of == str(rec["group"])]
+        by_study = {frame.at[i, "study"].strip(): i for i in rows}
+        idx = [by_study[s["study"]] for s in rec["studies"]]
+        rob = None if rob_col is None else [rob_col[i] or "not assessed" for i in idx]
+        n_total = None if sizes is None else float(sizes[idx].sum())
+        rec["grade"] = suggest(rec, rob, args.mid, n_total).as_dict()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="duiding", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -104,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", help="pool every group of rows with the same value in this column")
     p.add_argument("--subgroup", help="subgroup analysis on this column, with the test for differences")
     p.add_argument("--format", default="json", choices=("json", "table"))
+    p.add_argument("--mid", type=float, help="clinical relevance threshold (> 0, analysis scale): adds GRADE")
     p.set_defaults(func=_pool_command)
     c = sub.add_parser("check", help="validate the evidence base (read-only)")
     c.add_argument("--evidence", default="evidence", help="evidence folder (default: evidence)")

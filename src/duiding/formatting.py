@@ -21,3 +21,8 @@ def studies_nl(k: int) -> str:
 
 def studies_en(k: int) -> str:
     return f"{k} study" if k == 1 else f"{k} studies"
+
+
+def g_nl(x: float) -> str:
+    """Shortest form of a threshold, Dutch style: 10, 0,5."""
+    return f"{x:g}".replace("-", "−").replace(".", ",")

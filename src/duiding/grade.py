@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .config import load_config
-from .formatting import en, nl
+from .formatting import en, g_nl, nl
 
 DOMAINS = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
 DOMAIN_NL = {
@@ -120,7 +120,7 @@ def _inconsistency(record: dict[str, Any], mid: float, rules: dict) -> Rating:
     text_nl = f"I² = {i2:.0f}%"
     if both_sides:
         text_en += f"; study estimates on both sides of the threshold (−{mid:g})"
-        text_nl += f"; studie-schattingen aan beide kanten van de relevantiegrens (−{mid:g})"
+        text_nl += f"; studie-schattingen aan beide kanten van de relevantiegrens (−{g_nl(mid)})"
     if pi_spans:
         text_en += "; prediction interval includes important benefit and no effect"
         text_nl += "; predictie-interval omvat zowel relevant voordeel als geen effect"
@@ -151,14 +151,14 @@ def _imprecision(record: dict[str, Any], mid: float, n_total: float | None, rule
                       f"zeer ernstig: {ci_nl} omvat relevant voordeel én relevant nadeel{n_nl}")  # fmt: skip
     if crosses_mid or (benefit and crosses_null):
         return Rating(-1, f"serious: {ci} crosses the clinical relevance threshold (−{mid:g}){n_en}",
-                      f"ernstig: {ci_nl} overschrijdt de klinische relevantiegrens (−{mid:g}){n_nl}")  # fmt: skip
+                      f"ernstig: {ci_nl} overschrijdt de klinische relevantiegrens (−{g_nl(mid)}){n_nl}")  # fmt: skip
     if small:
         return Rating(-1, f"serious: optimal information size not met{n_en}",
                       f"ernstig: optimale informatiegrootte niet gehaald{n_nl}")  # fmt: skip
     where = "beyond" if hi < -mid else "within"
     where_nl = "voorbij" if hi < -mid else "binnen"
     return Rating(0, f"not serious: {ci} lies {where} the threshold (−{mid:g})",
-                  f"niet ernstig: {ci_nl} ligt {where_nl} de relevantiegrens (−{mid:g})")  # fmt: skip
+                  f"niet ernstig: {ci_nl} ligt {where_nl} de relevantiegrens (−{g_nl(mid)})")  # fmt: skip
 
 
 def _publication_bias(record: dict[str, Any], rules: dict) -> Rating:
