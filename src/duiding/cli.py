@@ -123,6 +123,16 @@ def _add_grade(results: list[dict], frame, args: argparse.Namespace, source: str
         rec["grade"] = suggest(rec, rob, args.mid, n_total).as_dict()
 
 
+def _render_command(args: argparse.Namespace) -> int:
+    from .report import render
+
+    result = render(args.evidence, args.grade, args.out, args.method, args.test, args.jobs, progress=not args.quiet)
+    print(
+        f"duiding render: wrote {result['html']}, {result['docx']}, {result['manifest']} in {result['seconds']:.1f} s"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="duiding", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -140,6 +150,15 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--evidence", default="evidence", help="evidence folder (default: evidence)")
     c.add_argument("--format", default="text", choices=("text", "json"))
     c.set_defaults(func=_check_command)
+    r = sub.add_parser("render", help="execute the notebooks and write the draft standpunt (HTML + DOCX)")
+    r.add_argument("--evidence", default="evidence")
+    r.add_argument("--grade", default="grade")
+    r.add_argument("--out", default="reports")
+    r.add_argument("--method", help="tau² estimator for the main analyses (default: config)")
+    r.add_argument("--test", help="z or knha (default: config)")
+    r.add_argument("--jobs", type=int, default=2, help="notebooks executed in parallel (default 2)")
+    r.add_argument("--quiet", action="store_true", help="no progress display")
+    r.set_defaults(func=_render_command)
     return parser
 
 
