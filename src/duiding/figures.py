@@ -12,12 +12,12 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import seaborn as sns  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
 
-from .formatting import nl  # noqa: E402
-from .rob import StudyRob  # noqa: E402
+from .formatting import nl
+from .rob import StudyRob
 
 ROB_COLOURS = {"low": "#2e8b57", "some": "#f2c12e", "unclear": "#f2c12e", "high": "#c0392b"}
 NOT_ASSESSED = "#c8c8c8"
