@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from .analysis import METHODS, Model, ModelError, StudyData, pool, pool_subgroups
+from .errors import RenderError
 from .inputs import MEASURES, InputError, group_codes, read_table, study_input
 from .tables import format_table
 
@@ -175,6 +176,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ModelError as exc:
         print(f"duiding {args.command}: {exc}", file=sys.stderr)
         return 2
+    except RenderError as exc:
+        print(f"duiding {args.command}: {exc}", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         return 1
     except Exception as exc:  # never a bare traceback; DUIDING_DEBUG=1 shows it

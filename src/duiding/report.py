@@ -28,6 +28,7 @@ import jinja2
 from . import __version__
 from . import blocks as b
 from .config import load_config
+from .errors import RenderError
 from .evidence import load_evidence, summary
 from .evidence_schema import POPULATIONS
 from .formatting import g_nl, nl
@@ -134,6 +135,7 @@ def render(evidence: str | Path = "evidence", grade: str | Path = "grade", out: 
         b.to_docx(blocks, str(tmp / "standpunt.docx"), TITLE)
         (tmp / "manifest.json").write_text(json.dumps(man, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         shutil.rmtree(sections_dir)
+        (tmp / "kernels.log").unlink(missing_ok=True)
         _move_into_place(tmp, out_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -143,6 +145,7 @@ def render(evidence: str | Path = "evidence", grade: str | Path = "grade", out: 
 
 
 def _run_notebooks(nb_dir: Path, tmp: Path, sections_dir: Path, runs, jobs: int, progress: bool) -> dict[str, float]:
+    import papermill as pm
     from rich.progress import Progress
 
     timings: dict[str, float] = {}
@@ -150,16 +153,43 @@ def _run_notebooks(nb_dir: Path, tmp: Path, sections_dir: Path, runs, jobs: int,
     def one(run) -> str:
         notebook, name, params = run
         t0 = time.perf_counter()
-        _execute(nb_dir / notebook, tmp / "notebooks" / f"{name}.ipynb", {**params, "output_dir": str(sections_dir)})
+        try:
+            _execute(
+                nb_dir / notebook, tmp / "notebooks" / f"{name}.ipynb", {**params, "output_dir": str(sections_dir)}
+            )
+        except pm.PapermillExecutionError as exc:
+            raise RenderError(
+                f"notebook {notebook} ({name}) failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
+            ) from None
         timings[name] = round(time.perf_counter() - t0, 2)
         return name
 
-    with Progress(disable=not progress, transient=False) as bar:
+    with _kernel_stderr_to(tmp / "kernels.log"), Progress(disable=not progress, transient=False) as bar:
         task = bar.add_task("notebooks", total=len(runs))
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             for name in pool.map(one, runs):
                 bar.update(task, advance=1, description=f"notebook {name} done")
     return timings
+
+
+class _kernel_stderr_to:
+    """Send the kernels' own stderr chatter (they inherit ours) to a log file while they run."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> None:
+        import sys
+
+        sys.stderr.flush()
+        self.saved = os.dup(2)
+        self.log = open(self.path, "w")  # closed in __exit__
+        os.dup2(self.log.fileno(), 2)
+
+    def __exit__(self, *exc: object) -> None:
+        os.dup2(self.saved, 2)
+        os.close(self.saved)
+        self.log.close()
 
 
 def _move_into_place(tmp: Path, out_dir: Path) -> None:
