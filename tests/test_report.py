@@ -1,0 +1,120 @@
+"""Rendering the draft standpunt: complete, numbers equal to the engine's, failures early."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from duiding.assessment import assess, sof_table
+from duiding.evidence import load_evidence
+from duiding.evidence_schema import POPULATIONS
+from duiding.inputs import InputError
+from duiding.judgements import load_judgements
+from duiding.report import render
+from duiding.sections import _ci
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("reports")
+    render(ROOT / "evidence", ROOT / "grade", out, progress=False)
+    return out
+
+
+def test_both_files_with_all_populations(rendered):
+    html = (rendered / "standpunt.html").read_text(encoding="utf-8")
+    assert "CONCEPT" in html
+    for p in POPULATIONS:
+        assert f'id="res-{p}"' in html
+        assert f'id="sof-{p}"' in html
+        assert f'id="concl-{p}"' in html
+        section = html.split(f'id="res-{p}"')[1].split("<h2")[0]
+        assert 'alt="Forest plot' in section, p
+        assert "Conceptconclusie: fysio- en oefentherapie voldoe" in section
+    assert (rendered / "standpunt.docx").stat().st_size > 10_000
+    manifest = json.loads((rendered / "manifest.json").read_text())
+    assert manifest["versions"]["numpy"] and manifest["inputs"]
+    assert sorted(p.name for p in (rendered / "notebooks").iterdir()) == sorted(
+        [f"{p}.ipynb" for p in POPULATIONS] + ["evidence.ipynb"]
+    )
+    assert not list(rendered.glob(".render-*")), "temporary folder left behind"
+
+
+def test_numbers_in_the_report_are_the_engines(rendered):
+    html = (rendered / "standpunt.html").read_text(encoding="utf-8")
+    ev = load_evidence(ROOT / "evidence")
+    for p in POPULATIONS:
+        pa = assess(ev, load_judgements(ROOT / "grade", p))
+        section = html.split(f'id="res-{p}"')[1].split("<h2")[0]
+        for o in pa.outcomes:
+            if o.result is not None:
+                assert _ci(o.result).replace("−", "−") in section, (p, o.spec)
+        table = sof_table(pa)
+        for row in table.itertuples(index=False):
+            for value in row:
+                assert str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in section
+
+
+def test_docx_reads_back(rendered):
+    from docx import Document
+
+    doc = Document(str(rendered / "standpunt.docx"))
+    headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    assert "Samenvatting" in headings and "Methode" in headings
+    assert len(doc.tables) >= 10
+    assert len(doc.inline_shapes) >= 6
+
+
+def test_broken_evidence_fails_before_anything_is_written(tmp_path):
+    ev = tmp_path / "evidence"
+    shutil.copytree(ROOT / "evidence", ev)
+    path = ev / "radicular" / "results.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.loc[0, "timepoint_weeks"] = "soon"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "reports"
+    out.mkdir()
+    (out / "standpunt.html").write_text("previous report")
+    with pytest.raises(InputError) as exc:
+        render(ev, ROOT / "grade", out, progress=False)
+    assert "column 'timepoint_weeks': 'soon' is not a number" in "\n".join(exc.value.problems)
+    assert (out / "standpunt.html").read_text() == "previous report"
+    assert sorted(x.name for x in out.iterdir()) == ["standpunt.html"]
+
+
+def test_bad_parameter_and_bad_judgements_fail_early(tmp_path, run_cli):
+    code, _, err = run_cli("render", "--out", str(tmp_path / "r"), "--method", "BAYES", "--quiet")
+    assert code == 1 and "parameter method: unknown 'BAYES'" in err
+    assert not (tmp_path / "r").exists()
+    grade = tmp_path / "grade"
+    shutil.copytree(ROOT / "grade", grade)
+    (grade / "postsurgery.yaml").write_text(
+        (grade / "postsurgery.yaml").read_text().replace("certainty_needed: moderate", "certainty_needed: some")
+    )
+    code, _, err = run_cli("render", "--grade", str(grade), "--out", str(tmp_path / "r"), "--quiet")
+    assert code == 1 and "postsurgery.yaml, certainty_needed: must be one of" in err
+    assert "Traceback" not in err
+
+
+def test_notebooks_are_committed_without_outputs():
+    for path in (ROOT / "notebooks").glob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+        assert any("parameters" in c.metadata.get("tags", []) for c in nb.cells), path
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None, path
+
+
+def test_unknown_population_parameter_is_rejected():
+    from duiding.notebook import run_population
+
+    with pytest.raises(InputError, match="parameter population: unknown 'lumbago'"):
+        run_population("lumbago", "REML", "knha", str(ROOT / "evidence"), str(ROOT / "grade"))
