@@ -99,4 +99,18 @@ def to_docx(blocks: list[Block], path: str, title: str) -> None:
         elif kind == "figure":
             doc.add_picture(io.BytesIO(base64.b64decode(block["png"])), width=Cm(16))
             doc.add_paragraph(block["caption"]).runs[0].italic = True
-    doc.save(path)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    _write_reproducible_zip(buffer.getvalue(), path)
+
+
+def _write_reproducible_zip(data: bytes, path: str) -> None:
+    """Rewrite the DOCX archive with fixed entry dates, so equal content gives equal bytes."""
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            dst.writestr(fixed, src.read(info.filename))

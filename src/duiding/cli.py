@@ -127,10 +127,23 @@ def _add_grade(results: list[dict], frame, args: argparse.Namespace, source: str
 def _render_command(args: argparse.Namespace) -> int:
     from .report import render
 
-    result = render(args.evidence, args.grade, args.out, args.method, args.test, args.jobs, progress=not args.quiet)
+    result = render(args.evidence, args.grade, args.out, args.method, args.test, args.jobs, progress=not args.quiet,
+                    previous=args.previous)  # fmt: skip
     print(
         f"duiding render: wrote {result['html']}, {result['docx']}, {result['manifest']} in {result['seconds']:.1f} s"
     )
+    return 0
+
+
+def _diff_command(args: argparse.Namespace) -> int:
+    from .changes import compare, describe, load_manifest
+
+    diff = compare(load_manifest(args.old), load_manifest(args.new))
+    if args.format == "json":
+        sys.stdout.write(json.dumps(diff, indent=1, ensure_ascii=False) + "\n")
+    else:
+        lines = describe(diff)
+        print("\n".join(lines) if lines else "no changes in studies, estimates, certainty or conclusions")
     return 0
 
 
@@ -159,7 +172,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--test", help="z or knha (default: config)")
     r.add_argument("--jobs", type=int, default=2, help="notebooks executed in parallel (default 2)")
     r.add_argument("--quiet", action="store_true", help="no progress display")
+    r.add_argument("--previous", help="manifest.json (or report folder) of an earlier render: adds 'what changed'")
     r.set_defaults(func=_render_command)
+    d = sub.add_parser("diff", help="what changed between two renders (manifest files or report folders)")
+    d.add_argument("old")
+    d.add_argument("new")
+    d.add_argument("--format", default="text", choices=("text", "json"))
+    d.set_defaults(func=_diff_command)
     return parser
 
 

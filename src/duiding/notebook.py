@@ -39,23 +39,30 @@ def validate_parameters(params: dict[str, Any]) -> None:
         raise InputError(problems)
 
 
-def _save(blocks: list[b.Block], output_dir: str, name: str) -> None:
+def _save(data: Any, output_dir: str, name: str) -> None:
     if output_dir:
         folder = Path(output_dir)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{name}.json").write_text(json.dumps(blocks, ensure_ascii=False), encoding="utf-8")
+        (folder / f"{name}.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
 
 def run_population(
     population: str, method: str, test: str, evidence_dir: str, grade_dir: str, output_dir: str = ""
 ) -> list[b.Block]:
+    from .assessment import assess
+    from .changes import population_summary
+    from .evidence import load_evidence
+    from .judgements import load_judgements
     from .sections import population_section
 
     validate_parameters(
         {"population": population, "method": method, "test": test, "evidence_dir": evidence_dir, "grade_dir": grade_dir}
     )
-    blocks = population_section(evidence_dir, grade_dir, population, method, test)
+    ev = load_evidence(evidence_dir)
+    pa = assess(ev, load_judgements(grade_dir, population), method, test)
+    blocks = population_section(ev, pa)
     _save(blocks, output_dir, population)
+    _save(population_summary(ev, pa), output_dir, f"{population}.summary")
     return blocks
 
 

@@ -27,6 +27,7 @@ import jinja2
 
 from . import __version__
 from . import blocks as b
+from .changes import changes_blocks, compare, load_manifest
 from .config import load_config
 from .errors import RenderError
 from .evidence import load_evidence, summary
@@ -84,7 +85,10 @@ def manifest(evidence_dir: Path, grade_dir: Path, params: dict[str, Any]) -> dic
         except metadata.PackageNotFoundError:
             versions[name] = None
     return {
-        "inputs": {str(p.relative_to(evidence_dir.parent)): _sha256(p) for p in [*ev_files, *grade_files]},
+        "inputs": {
+            **{f"evidence/{p.relative_to(evidence_dir)}": _sha256(p) for p in ev_files},
+            **{f"grade/{p.relative_to(grade_dir)}": _sha256(p) for p in grade_files},
+        },
         "parameters": params,
         "versions": versions,
         "git_commit": _git_commit(),
@@ -100,7 +104,8 @@ def _execute(notebook: Path, output: Path, parameters: dict[str, Any]) -> None:
 
 
 def render(evidence: str | Path = "evidence", grade: str | Path = "grade", out: str | Path = "reports",
-           method: str | None = None, test: str | None = None, jobs: int = 2, progress: bool = True) -> dict[str, Any]:  # fmt: skip
+           method: str | None = None, test: str | None = None, jobs: int = 2, progress: bool = True,
+           previous: str | Path | None = None) -> dict[str, Any]:  # fmt: skip
     """Render the draft standpunt; returns paths and timings. Raises InputError before
     writing anything when an input or parameter is wrong."""
     start = time.perf_counter()
@@ -112,6 +117,7 @@ def render(evidence: str | Path = "evidence", grade: str | Path = "grade", out: 
     )
     ev = load_evidence(evidence_dir)
     judgements = {p: load_judgements(grade_dir, p) for p in POPULATIONS}
+    old_manifest = load_manifest(previous) if previous else None
     nb_dir = notebooks_dir()
     runs = [("evidence_overview.ipynb", "evidence", {"evidence_dir": str(evidence_dir)})]
     runs += [("population.ipynb", p, {"population": p, "method": method, "test": test, "evidence_dir": str(evidence_dir),
@@ -130,7 +136,11 @@ def render(evidence: str | Path = "evidence", grade: str | Path = "grade", out: 
         params = {"method": method, "test": test, "evidence": str(evidence_dir), "grade": str(grade_dir)}
         man = manifest(evidence_dir, grade_dir, params)
         man["notebook_seconds"] = timings
-        blocks, toc = assemble(ev, judgements, sections, man, method, test)
+        man["results"] = {
+            p: json.loads((sections_dir / f"{p}.summary.json").read_text(encoding="utf-8")) for p in POPULATIONS
+        }
+        changes = changes_blocks(compare(old_manifest, man), str(previous)) if old_manifest else []
+        blocks, toc = assemble(ev, judgements, sections, man, method, test, changes)
         (tmp / "standpunt.html").write_text(blocks_html(blocks, toc, TITLE, _subtitle(man)), encoding="utf-8")
         b.to_docx(blocks, str(tmp / "standpunt.docx"), TITLE)
         (tmp / "manifest.json").write_text(json.dumps(man, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -211,10 +221,13 @@ def _subtitle(man: dict[str, Any]) -> str:
     return f"Conceptrapport, gegenereerd op {man['rendered_at']} uit git-commit {commit}. Alle getallen komen uit de berekeningen."
 
 
-def assemble(ev, judgements, sections, man, method: str, test: str) -> tuple[list[b.Block], list[dict[str, str]]]:
+def assemble(
+    ev, judgements, sections, man, method: str, test: str, changes: list[b.Block] | None = None
+) -> tuple[list[b.Block], list[dict[str, str]]]:
     blocks: list[b.Block] = [b.paragraph("CONCEPT — dit document is automatisch gegenereerd door software (duiding) en is geen "
                                          "vastgesteld standpunt van Zorginstituut Nederland.", "banner")]  # fmt: skip
     blocks += _summary(sections)
+    blocks += changes or []
     blocks += _introduction(ev)
     blocks += _pico()
     blocks += _method(ev, judgements, method, test)

@@ -11,13 +11,12 @@ from typing import Any
 import pandas as pd
 
 from . import blocks as b
-from .assessment import Outcome, PopulationAssessment, assess, sof_table
+from .assessment import Outcome, PopulationAssessment, sof_table
 from .config import load_config
 from .evidence import EvidenceBase, load_evidence
 from .extraction import extract
 from .figures import forest_plot, funnel_plot, rob_summary
 from .formatting import g_nl, nl, studies_nl
-from .judgements import load_judgements
 from .synthesis import Spec, select, study_robs
 
 POPULATION_LABELS = {
@@ -48,11 +47,8 @@ def _label(o: Outcome) -> str:
     return f"{cfg['outcomes'][o.spec.outcome]['label_nl']}, {cfg['windows'][o.spec.window]['label_nl']}"
 
 
-def population_section(
-    evidence_dir: str | Path, grade_dir: str | Path, population: str, method: str, test: str
-) -> list[b.Block]:
-    ev = load_evidence(evidence_dir)
-    pa = assess(ev, load_judgements(grade_dir, population), method, test)
+def population_section(ev: EvidenceBase, pa: PopulationAssessment) -> list[b.Block]:
+    population = pa.population
     robs = study_robs(ev, population)
     out: list[b.Block] = [b.heading(f"Resultaten: {POPULATION_LABELS[population].lower()}", 2, f"res-{population}")]
     out += _studies(ev, population, robs)
