@@ -5,8 +5,12 @@
    as whole processes. Our run also computes Q-profile CIs, Egger, trim-and-fill and
    leave-one-out for every group; the R loop only fits and predicts.
 2. Agreement of the two on every group (max absolute difference).
+3. `duiding render` of the full three-population report, cold (empty bytecode and
+   matplotlib caches) and warm.
+4. Scaling: validation and all analyses on the evidence base replicated 10× and 100×
+   (synthetic copies with new ids, in a temporary folder; never committed).
 
-Usage: python benchmarks/run.py [--groups 2000] [--k 8] [--repeats 3]
+Usage: python benchmarks/run.py [--groups 2000] [--k 8] [--repeats 3] [--skip-r] [--skip-render] [--skip-scaling]
 """
 
 from __future__ import annotations
@@ -55,8 +59,19 @@ def main() -> None:
     parser.add_argument("--groups", type=int, default=2000)
     parser.add_argument("--k", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-r", action="store_true")
+    parser.add_argument("--skip-render", action="store_true")
+    parser.add_argument("--skip-scaling", action="store_true")
     args = parser.parse_args()
     duiding = shutil.which("duiding") or str(Path(sys.executable).parent / "duiding")
+    _batch(args, duiding)
+    if not args.skip_render:
+        _render(duiding)
+    if not args.skip_scaling:
+        _scaling()
+
+
+def _batch(args: argparse.Namespace, duiding: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "batch.csv"
         synthetic_batch(args.groups, args.k).to_csv(data, index=False)
@@ -79,7 +94,7 @@ def main() -> None:
         print(f"  duiding pool --by: median {ours:.2f} s, {args.repeats} runs (min {min(runs):.2f} s)")
         per_group = 1000 * ours / args.groups
         print(f"  per group: {per_group:.2f} ms (fit, CIs, Egger, trim-and-fill, leave-one-out)")
-        rscript = shutil.which("Rscript")
+        rscript = None if args.skip_r else shutil.which("Rscript")
         if rscript is None:
             print("  metafor loop: skipped (Rscript not installed; apt-get install r-cran-metafor)")
             return
@@ -93,6 +108,63 @@ def main() -> None:
         timed([rscript, str(HERE / "metafor_loop.R"), str(data), str(r_out), "tight"])
         print("  agreement with metafor converged to threshold 1e-12, max |difference|:")
         _compare(ours_records, pd.read_csv(r_out))
+
+
+def _render(duiding: str) -> None:
+    import os
+
+    root = HERE.parent
+    print("render, full three-population report (whole process):")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "MPLCONFIGDIR": f"{tmp}/mpl", "PYTHONPYCACHEPREFIX": f"{tmp}/pyc"}
+        cmd = [duiding, "render", "--quiet", "--evidence", str(root / "evidence"), "--grade", str(root / "grade"),
+               "--out", f"{tmp}/out"]  # fmt: skip
+        for label in ("cold (empty caches)", "warm", "warm"):
+            start = time.perf_counter()
+            subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            print(f"  {label}: {time.perf_counter() - start:.1f} s")
+        manifest = json.loads(Path(f"{tmp}/out/manifest.json").read_text())
+        print(f"  per notebook (last run): {manifest['notebook_seconds']}")
+
+
+def _replicate(src: Path, dst: Path, times: int) -> None:
+    """Copy the evidence base with every study and result repeated under new ids."""
+    shutil.copy(src / "instruments.csv", dst / "instruments.csv")
+    id_cols = {"study_id", "result_id"}
+    for folder in (p for p in src.iterdir() if p.is_dir()):
+        (dst / folder.name).mkdir()
+        for csv in folder.glob("*.csv"):
+            frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
+            copies = []
+            for i in range(times):
+                copy = frame.copy()
+                for col in id_cols & set(copy.columns):
+                    copy[col] = copy[col] + ("" if i == 0 else f"_r{i}")
+                copies.append(copy)
+            pd.concat(copies).to_csv(dst / folder.name / csv.name, index=False)
+
+
+def _scaling() -> None:
+    from duiding.assessment import assess
+    from duiding.evidence import load_evidence
+    from duiding.evidence_schema import POPULATIONS
+    from duiding.judgements import load_judgements
+
+    root = HERE.parent
+    print("scaling: validation + all analyses and GRADE for the three populations (in-process):")
+    for times in (1, 10, 100):
+        with tempfile.TemporaryDirectory() as tmp:
+            ev_dir = Path(tmp) / "evidence"
+            ev_dir.mkdir()
+            _replicate(root / "evidence", ev_dir, times)
+            t0 = time.perf_counter()
+            ev = load_evidence(ev_dir)
+            t1 = time.perf_counter()
+            for p in POPULATIONS:
+                assess(ev, load_judgements(root / "grade", p))
+            t2 = time.perf_counter()
+            print(f"  {times:>3}x ({len(ev.studies):>5} studies, {len(ev.results):>6} results): "
+                  f"validate {t1 - t0:6.2f} s, analyse {t2 - t1:6.2f} s")  # fmt: skip
 
 
 def _compare(ours: list[dict], theirs: pd.DataFrame) -> None:

@@ -28,6 +28,10 @@ def rendered(tmp_path_factory) -> Path:
     return out
 
 
+def test_render_does_not_change_the_working_directory(rendered):
+    assert Path.cwd().name != "notebooks"
+
+
 def test_both_files_with_all_populations(rendered):
     html = (rendered / "standpunt.html").read_text(encoding="utf-8")
     assert "CONCEPT" in html
@@ -98,7 +102,9 @@ def test_bad_parameter_and_bad_judgements_fail_early(tmp_path, run_cli):
     (grade / "postsurgery.yaml").write_text(
         (grade / "postsurgery.yaml").read_text().replace("certainty_needed: moderate", "certainty_needed: some")
     )
-    code, _, err = run_cli("render", "--grade", str(grade), "--out", str(tmp_path / "r"), "--quiet")
+    code, _, err = run_cli(
+        "render", "--evidence", str(ROOT / "evidence"), "--grade", str(grade), "--out", str(tmp_path / "r"), "--quiet"
+    )
     assert code == 1 and "postsurgery.yaml, certainty_needed: must be one of" in err
     assert "Traceback" not in err
 

@@ -30,9 +30,10 @@ ROB_DOMAIN_SHORT = {
 Z = 1.959963984540054
 
 
-def _png(fig: plt.Figure) -> bytes:
+def _png(fig: plt.Figure, tight: bool = True) -> bytes:
+    """PNG without metadata; ``tight=False`` skips the second layout pass (forest plots set their margins)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight" if tight else None, metadata={"Software": None})
     plt.close(fig)
     return buf.getvalue()
 
@@ -58,7 +59,9 @@ def forest_plot(
     sns.set_theme(style="white", font_scale=0.85)
     studies = record["studies"]
     k = len(studies)
-    fig, ax = plt.subplots(figsize=(9.5, 1.3 + 0.38 * (k + 3)))
+    height = 1.3 + 0.38 * (k + 3)
+    fig, ax = plt.subplots(figsize=(13.5, height))
+    fig.subplots_adjust(left=0.15, right=0.66, top=1 - 0.45 / height, bottom=0.75 / height)
     ys = np.arange(k, 0, -1) + 1.5
     for y, s in zip(ys, studies, strict=True):
         half = Z * np.sqrt(s["vi"])
@@ -108,7 +111,7 @@ def forest_plot(
             )
     ax.text(1.02, 0.9, f"{nl(est)} ({nl(lo)}; {nl(hi)})", transform=trans, fontsize=8, va="center", weight="bold")
     sns.despine(ax=ax, left=True)
-    return _png(fig)
+    return _png(fig, tight=False)
 
 
 def funnel_plot(record: dict[str, Any], title: str) -> bytes:

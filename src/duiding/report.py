@@ -99,8 +99,10 @@ def manifest(evidence_dir: Path, grade_dir: Path, params: dict[str, Any]) -> dic
 def _execute(notebook: Path, output: Path, parameters: dict[str, Any]) -> None:
     import papermill as pm
 
+    # No cwd=: papermill implements it with a process-wide chdir, which races between the
+    # threads that run notebooks in parallel. Every path passed in is absolute.
     pm.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name="python3", progress_bar=False,
-                        cwd=str(notebook.parent), log_output=False)  # fmt: skip
+                        log_output=False)  # fmt: skip
 
 
 def render(evidence: str | Path = "evidence", grade: str | Path = "grade", out: str | Path = "reports",
