@@ -70,7 +70,7 @@ def test_fit(case, results):
         close(w, ref, f"{case['name']}.weight[{i}]")
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+@pytest.mark.parametrize("case", [c for c in CASES if c["measure"] != "GEN"], ids=lambda c: c["name"])
 def test_escalc(case):
     d = case["data"]
     m = case["measure"]
@@ -78,11 +78,9 @@ def test_escalc(case):
         es = mean_difference(d["m1"], d["sd1"], d["n1"], d["m2"], d["sd2"], d["n2"])
     elif m == "SMD":
         es = standardised_mean_difference(d["m1"], d["sd1"], d["n1"], d["m2"], d["sd2"], d["n2"])
-    elif m in ("RR", "OR", "RD"):
+    else:
         measure = "PETO" if case["method"] == "PETO" else m
         es = binary_effects(Table2x2.from_events(d["e1"], d["n1"], d["e2"], d["n2"]), measure)
-    else:
-        pytest.skip("generic input: yi/vi are given")
     np.testing.assert_allclose(es.yi, case["escalc"]["yi"], rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(es.vi, case["escalc"]["vi"], rtol=RTOL, atol=ATOL)
 
