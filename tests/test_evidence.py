@@ -197,3 +197,16 @@ def test_numbers_in_excerpts_are_read_like_a_person_would():
     found = numbers_in("abs.2.8 (1.9 to 3.7); PT versus C: ‐.69; Twenty-seven of 43; groups of thirty")
     assert {2.8, 1.9, 3.7, 0.69, 27, 43, 30} <= found
     assert 0.2 not in found and 8.0 not in found
+
+
+def test_instrument_is_required_except_for_narrative_rows(copy):
+    path = copy / "nonspecific" / "results.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    row = _first_row(frame, data_form="effect_ci")
+    frame.loc[row, "instrument"] = ""
+    narrative = _first_row(frame, data_form="narrative")
+    frame.loc[narrative, "instrument"] = ""
+    frame.to_csv(path, index=False)
+    found = problems(copy)
+    assert any(f"row {row + 1} (line {row + 2}), column 'instrument': a value is required" in p for p in found), found
+    assert not any(f"row {narrative + 1} (line {narrative + 2}), column 'instrument'" in p for p in found)

@@ -212,20 +212,24 @@ def _check_studies(frame: pd.DataFrame, problems: _Problems) -> None:
     _duplicates(frame, ["study_id"], problems, "study_id", "study_id also used")
 
 
+def _check_study_key(frame: pd.DataFrame, studies: set[tuple[str, str]], problems: _Problems) -> None:
+    """Every row's study must exist in the same population's studies.csv."""
+    for idx, r in frame.iterrows():
+        if pd.notna(r["study_id"]) and (r["_population"], r["study_id"]) not in studies:
+            file, row = _where(frame, idx)
+            problems.add(file, f"study '{r['study_id']}' is not in this folder's studies.csv", row, "study_id")
+
+
 def _check_results(ev: EvidenceBase, problems: _Problems) -> None:
     res = ev.results
     studies = set(zip(ev.studies["_population"], ev.studies["study_id"], strict=True))
     instruments = set(ev.instruments["instrument"].dropna())
+    _check_study_key(res, studies, problems)
     for idx, r in res.iterrows():
         file, row = _where(res, idx)
-        if pd.notna(r["study_id"]) and (r["_population"], r["study_id"]) not in studies:
-            problems.add(
-                file,
-                f"study '{r['study_id']}' is not in this folder's studies.csv",
-                row,
-                "study_id",
-            )
-        if pd.notna(r["instrument"]) and r["instrument"] not in instruments:
+        if pd.isna(r["instrument"]) and r["data_form"] in REQUIRED_BY_FORM and r["data_form"] != "narrative":
+            problems.add(file, "a value is required (only narrative rows may omit it)", row, "instrument")
+        elif pd.notna(r["instrument"]) and r["instrument"] not in instruments:
             problems.add(file, f"instrument '{r['instrument']}' is not in instruments.csv", row, "instrument")
         _check_result_numbers(r, file, row, problems)
     _duplicates(res, ["result_id"], problems, "result_id", "result_id also used")
@@ -320,15 +324,9 @@ def _check_traceability(ev: EvidenceBase, problems: _Problems) -> None:
 def _check_risk_of_bias(ev: EvidenceBase, problems: _Problems) -> None:
     rob = ev.risk_of_bias
     studies = set(zip(ev.studies["_population"], ev.studies["study_id"], strict=True))
+    _check_study_key(rob, studies, problems)
     for idx, r in rob.iterrows():
         file, row = _where(rob, idx)
-        if pd.notna(r["study_id"]) and (r["_population"], r["study_id"]) not in studies:
-            problems.add(
-                file,
-                f"study '{r['study_id']}' is not in this folder's studies.csv",
-                row,
-                "study_id",
-            )
         tool = r["tool"]
         if tool not in ROB_DOMAINS:
             continue
