@@ -22,7 +22,7 @@ from .formatting import nl as fmt
 from .formatting import studies_en, studies_nl
 from .grade import DOMAIN_NL, DOMAINS, Grading, suggest
 from .judgements import CERTAINTY, Judgements
-from .synthesis import Analysis, Spec, run
+from .synthesis import Analysis, Spec, all_specs, run
 
 
 @dataclass
@@ -101,12 +101,8 @@ def assess_outcome(spec: Spec, ev: EvidenceBase, extracted: pd.DataFrame, judgem
 def assess(ev: EvidenceBase, judgements: Judgements, method: str = "REML", test: str = "knha") -> PopulationAssessment:
     population = judgements.population
     extracted = extract(ev.results, ev.instruments)
-    cfg = load_config("analysis")
-    specs = [(o, w) for o in cfg["outcomes"] for w in cfg["windows"]]
-    primary = [
-        assess_outcome(Spec(population, o, w, "MD100", method, test), ev, extracted, judgements) for o, w in specs
-    ]
-    smd = [assess_outcome(Spec(population, o, w, "SMD", method, test), ev, extracted, judgements) for o, w in specs]
+    primary = [assess_outcome(s, ev, extracted, judgements) for s in all_specs(population, "MD100", method, test)]
+    smd = [assess_outcome(s, ev, extracted, judgements) for s in all_specs(population, "SMD", method, test)]
     res = ev.results[ev.results["_population"] == population]
     designs = res.drop_duplicates("study_id")["comparison_design"].value_counts().to_dict()
     return PopulationAssessment(population, judgements, primary, smd, conclude(primary, judgements), designs)

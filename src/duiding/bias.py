@@ -55,9 +55,6 @@ class TrimFill:
     fit: Fit  # the model on the filled data (the original fit where k0 == 0)
     filled: Grid  # filled studies only (mask marks them)
 
-    def estimate(self) -> Array:
-        return self.fit.estimate
-
 
 def trim_and_fill(fit: Fit, maxiter: int = 100) -> TrimFill:
     """L0 trim-and-fill per group; the refit uses a z test, as metafor's refit does."""

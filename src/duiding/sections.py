@@ -17,7 +17,7 @@ from .evidence import EvidenceBase, load_evidence
 from .extraction import extract
 from .figures import forest_plot, funnel_plot, rob_summary
 from .formatting import g_nl, nl, studies_nl
-from .synthesis import Spec, select, study_robs
+from .synthesis import all_specs, select, study_robs
 
 POPULATION_LABELS = {
     "nonspecific": "Aspecifieke lage rugklachten, met of zonder uitstralende pijn in het been",
@@ -289,12 +289,11 @@ def _excluded_section(ev: EvidenceBase, x: pd.DataFrame) -> list[b.Block]:
     rows = []
     for p in sorted(set(ev.studies["_population"])):
         studies = ev.studies[ev.studies["_population"] == p]
-        for o in cfg["outcomes"]:
-            for w in cfg["windows"]:
-                chosen, left = select(x, studies, Spec(p, o, w))
-                used |= set(chosen["result_id"])
-                for _, r in left.iterrows():
-                    rows.append([p, f"{o}/{w}", r["result_id"], r["reason"]])
+        for spec in all_specs(p):
+            chosen, left = select(x, studies, spec)
+            used |= set(chosen["result_id"])
+            for _, r in left.iterrows():
+                rows.append([p, f"{spec.outcome}/{spec.window}", r["result_id"], r["reason"]])
     pooled_codes = {c for o in cfg["outcomes"].values() for codes in o["codes"].values() for c in codes}
     for _, r in x.iterrows():
         if r["result_id"] not in used and r["outcome"] not in pooled_codes:
