@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .effects import CI95_Z, hedges_correction
+from .effects import CI95_Z, from_confidence_interval, hedges_correction
 
 CONTINUOUS_OUTCOMES = (
     "pain",
@@ -83,7 +83,7 @@ def extract(results: pd.DataFrame, instruments: pd.DataFrame) -> pd.DataFrame:
     effect_md = df["data_form"].isin(("effect_ci", "effect_se")) & df["effect_measure"].eq("MD")
     sign = np.where(df["effect_definition"].eq("ctl_minus_int"), -1.0, 1.0)
     md_raw[effect_md] = (df["effect"] * sign)[effect_md]
-    se_ci = (df["effect_ci_high"] - df["effect_ci_low"]) / (2 * CI95_Z)
+    se_ci = np.sqrt(from_confidence_interval(df["effect"], df["effect_ci_low"], df["effect_ci_high"]).vi)
     se = df["effect_se"].where(df["effect_se"].notna(), se_ci)
     var_raw[effect_md] = (se**2)[effect_md]
 
