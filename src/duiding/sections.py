@@ -110,7 +110,7 @@ def _outcome_blocks(o: Outcome, alt: Outcome, robs, population: str) -> list[b.B
     if a.k > 1 and r.get("pi_low") is not None:
         text += f" 95%-predictie-interval {nl(r['pi_low'])} tot {nl(r['pi_high'])}."
     out.append(b.paragraph(text))
-    derived = a.rows[a.rows["derivation"].str.contains("from", na=False)]
+    derived = a.rows[a.rows["derivation"].str.contains("SD from", na=False)]
     if len(derived):
         out.append(b.paragraph("Standaarddeviaties afgeleid (Cochrane Handbook 6.5.2.2) voor: "
                                + "; ".join(f"{x.result_id} ({x.derivation})" for x in derived.itertuples()) + "."))  # fmt: skip
@@ -154,7 +154,7 @@ def _sensitivity_table(o: Outcome, alt: Outcome) -> b.Block:
     sub = s.get("comparator_subgroups")
     if sub:
         for g in sub["groups"]:
-            rows.append(_row(f"Subgroep: {COMPARATORS_NL[g['comparator_type']]}", g))
+            rows.append(_row(f"Subgroep (z-toets): {COMPARATORS_NL[g['comparator_type']]}", g))
         rows.append(["Toets op subgroepverschillen", f"Q = {nl(sub['q_between'], 2)}, df = {sub['df_between']:.0f}, "
                      f"p = {nl(sub['p_between'], 3)}", "", ""])  # fmt: skip
     if alt.result is not None:

@@ -125,10 +125,7 @@ def run(spec: Spec, ev: EvidenceBase, extracted: pd.DataFrame | None = None) -> 
     analysis = Analysis(spec, rows, excluded)
     if rows.empty:
         return analysis
-    # One study: Knapp-Hartung has no degrees of freedom; the study's own (z) interval is used.
-    test = "z" if len(rows) == 1 else spec.test
-    analysis.result = _pool(rows, spec.method, test)
-    analysis.result["test_used"] = test
+    analysis.result = _pool(rows, spec.method, spec.test)
     analysis.sensitivity = _sensitivity(rows, spec)
     return analysis
 
@@ -138,7 +135,11 @@ def _pool(rows: pd.DataFrame, method: str, test: str) -> dict[str, Any]:
         rows["study_id"].to_numpy(),
         EffectSizes(rows["yi"].to_numpy(float), rows["vi"].to_numpy(float), "GEN"),
     )
-    return pool(data, Model("GEN", method, test)).records()[0]
+    # One study: Knapp-Hartung has no degrees of freedom; the study's own (z) interval is used.
+    test = "z" if len(rows) == 1 else test
+    record = pool(data, Model("GEN", method, test)).records()[0]
+    record["test_used"] = test
+    return record
 
 
 def _sensitivity(rows: pd.DataFrame, spec: Spec) -> dict[str, Any]:
@@ -155,6 +156,7 @@ def _sensitivity(rows: pd.DataFrame, spec: Spec) -> dict[str, Any]:
 
 
 def _subgroups(rows: pd.DataFrame, spec: Spec) -> dict[str, Any] | None:
+    """Comparator subgroups (separate fits) with the Q-between test; None for one comparator."""
     codes, labels = pd.factorize(rows["comparator_type"])
     if len(labels) < 2:
         return None
@@ -162,9 +164,11 @@ def _subgroups(rows: pd.DataFrame, spec: Spec) -> dict[str, Any] | None:
         rows["study_id"].to_numpy(),
         EffectSizes(rows["yi"].to_numpy(float), rows["vi"].to_numpy(float), "GEN"),
     )
+    # z test within subgroups: a one-study subgroup keeps its own interval and its estimate
+    # enters the test for subgroup differences (as in RevMan).
     sg = pool_subgroups(
         data,
-        Model("GEN", spec.method, spec.test),
+        Model("GEN", spec.method, "z"),
         np.zeros(len(rows), dtype=np.int64),
         codes.astype(np.int64),
         1,
