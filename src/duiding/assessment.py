@@ -117,11 +117,11 @@ def conclude(outcomes: list[Outcome], judgements: Judgements) -> Conclusion:
     names_en = ", ".join(cfg["outcomes"][o]["label_en"].lower() for o in crucial)
     steps_nl = [
         f"Cruciale uitkomstmaten: {names_nl}; vereiste zekerheid: '{needed_nl}' of hoger "
-        f"(vastgelegd in {judgements.path}).",
+        f"(vastgelegd in {judgements.display_path}).",
     ]
     steps_en = [
         f"Crucial outcomes: {names_en}; certainty needed: at least {judgements.certainty_needed} "
-        f"(set in {judgements.path}).",
+        f"(set in {judgements.display_path}).",
     ]
     qualifying = []
     for o in outcomes:

@@ -38,12 +38,19 @@ def table(
     return {
         "type": "table",
         "columns": columns,
-        "rows": [["" if v is None else str(v) for v in row] for row in rows],
+        "rows": [[_cell(v) for v in row] for row in rows],
         "caption": caption,
         "footnotes": footnotes or [],
         "interactive": interactive,
         "id": table_id,
     }
+
+
+def _cell(value: Any) -> str:
+    """Table cell text: missing values (None, NaN) are empty, never 'None' or 'nan'."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
 
 
 def figure(png: bytes, caption: str, alt: str) -> Block:

@@ -33,6 +33,11 @@ class Judgements:
     indirectness: list[dict[str, Any]]
     overrides: list[dict[str, Any]]
 
+    @property
+    def display_path(self) -> str:
+        """Path as the report shows it (grade/<population>.yaml), the same on every machine."""
+        return f"{self.path.parent.name}/{self.path.name}"
+
     def mid(self, outcome: str, measure: str) -> float:
         return float(self.thresholds[outcome][measure])
 

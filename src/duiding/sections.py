@@ -38,6 +38,11 @@ MEASURE_NL = {
 }
 
 
+def _text(value: Any) -> str:
+    """Cell text; a missing value is an empty cell, never 'nan'."""
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
 def _ci(r: dict[str, Any]) -> str:
     return f"{nl(r['estimate'])} (95%-BI {nl(r['ci_low'])} tot {nl(r['ci_high'])})"
 
@@ -79,7 +84,7 @@ def _studies(ev: EvidenceBase, population: str, robs) -> list[b.Block]:
         fit = {"include": "past binnen PICO", "indirect": "indirect", "exclude": "geëxcludeerd"}[s["eligibility"]]
         if pd.notna(s["eligibility_note"]):
             fit += f": {s['eligibility_note']}"
-        rows.append([s["study_id"], s["country"], s["condition"], s["intervention"], comparators.get(s["study_id"], ""),
+        rows.append([s["study_id"], _text(s["country"]), s["condition"], s["intervention"], comparators.get(s["study_id"], ""),
                      "" if pd.isna(s["n_randomised"]) else f"{s['n_randomised']:.0f}", fit, rob_text])  # fmt: skip
     return [
         b.heading("Geïncludeerde studies", 3),
@@ -172,9 +177,9 @@ def _review_crosscheck(ev: EvidenceBase, pa: PopulationAssessment, population: s
     rows = []
     for _, r in rr.iterrows():
         ours = _comparable(pa, r)
-        rows.append([r["review_id"], r["comparison"], r["outcome"], r["timepoint_note"] or "", r["effect_measure"],
+        rows.append([r["review_id"], r["comparison"], r["outcome"], _text(r["timepoint_note"]), r["effect_measure"],
                      f"{r['effect']:g} ({r['ci_low']:g} tot {r['ci_high']:g})" if pd.notna(r["ci_low"]) else f"{r['effect']:g}",
-                     r["effect_definition"] or "", ours])  # fmt: skip
+                     _text(r["effect_definition"]), ours])  # fmt: skip
     return [
         b.heading("Vergelijking met gepoolde resultaten uit reviews", 3),
         b.paragraph("Review-resultaten zoals gepubliceerd (richting volgens de kolom 'definitie'), naast onze schatting voor "
@@ -214,13 +219,18 @@ def _sof_blocks(pa: PopulationAssessment, population: str) -> list[b.Block]:
                 "geen behandeling, minimale interventie of schijnbehandeling (gepoold)", footnotes=table.attrs["footnotes"]),
         b.paragraph(f"Klinische relevantiegrenzen: {thresholds}. Zekerheid: GRADE, start hoog voor gerandomiseerde studies; "
                     "afwaarderingen met reden in de voetnoten; oordelen van de beoordelaar uit "
-                    f"{j.path} zijn als zodanig gemarkeerd."),
+                    f"{j.display_path} zijn als zodanig gemarkeerd."),
     ]  # fmt: skip
 
 
 def _conclusion_blocks(pa: PopulationAssessment, population: str) -> list[b.Block]:
     c = pa.conclusion
-    designs = ", ".join(f"{k}: {v}" for k, v in sorted(pa.design_counts.items()))
+    names = {
+        "add_on": "add-on (meerwaarde gevraagd)",
+        "replacement": "vervanging (gelijke waarde gevraagd)",
+        "unclear": "onduidelijk",
+    }
+    designs = ", ".join(f"{names.get(k, k)}: {v}" for k, v in sorted(pa.design_counts.items()))
     return [
         b.heading("Beoordeling en conceptconclusie", 3, f"concl-{population}"),
         b.paragraph(f"Conceptconclusie: fysio- en oefentherapie {c.verdict_nl} voor deze populatie.", "banner"),
@@ -235,7 +245,7 @@ def evidence_section(evidence_dir: str | Path) -> list[b.Block]:
     ev = load_evidence(evidence_dir)
     x = extract(ev.results, ev.instruments)
     src = ev.sources.set_index(["_population", "result_id"])
-    study_rows = [[s["_population"], s["study_id"], s["citation"], f"{s['year']:.0f}", s["country"] or "", s["condition"],
+    study_rows = [[s["_population"], s["study_id"], s["citation"], f"{s['year']:.0f}", _text(s["country"]), s["condition"],
                    s["provider"], s["eligibility"], s["source_url"]] for _, s in ev.studies.iterrows()]  # fmt: skip
     result_rows = []
     for _, r in x.iterrows():
@@ -244,9 +254,9 @@ def evidence_section(evidence_dir: str | Path) -> list[b.Block]:
         analysed = (
             "" if pd.isna(r["md100"]) else f"MD100 {nl(r['md100'])} (var {nl(r['vi_md100'], 2)}); {r['derivation']}"
         )
-        result_rows.append([r["_population"], r["result_id"], r["study_id"], r["outcome"], r["instrument"] or "",
+        result_rows.append([r["_population"], r["result_id"], r["study_id"], r["outcome"], _text(r["instrument"]),
                             "" if pd.isna(r["timepoint_weeks"]) else f"{r['timepoint_weeks']:g}", r["data_form"], numbers,
-                            analysed or r["md_reason"], s["source_url"], s["location"] or "", s["excerpt"]])  # fmt: skip
+                            analysed or r["md_reason"], s["source_url"], _text(s["location"]), s["excerpt"]])  # fmt: skip
     rob_rows = [[r["_population"], r["study_id"], r["tool"], r["domain"], r["judgement"], r["source_url"], r["excerpt"]]
                 for _, r in ev.risk_of_bias.iterrows()]  # fmt: skip
     return [
