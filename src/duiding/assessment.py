@@ -69,18 +69,15 @@ class PopulationAssessment:
     design_counts: dict[str, int]
 
 
-def participants(rows: pd.DataFrame, studies: pd.DataFrame) -> tuple[int, bool]:
-    """Randomised/analysed participants over the chosen results; False if any is unknown."""
-    n_rand = studies.set_index("study_id")["n_randomised"]
-    total, complete = 0.0, True
-    for _, r in rows.iterrows():
-        if pd.notna(r["n_int"]) and pd.notna(r["n_ctl"]):
-            total += r["n_int"] + r["n_ctl"]
-        elif pd.notna(n_rand.get(r["study_id"])):
-            total += n_rand[r["study_id"]]
-        else:
-            complete = False
-    return int(total), complete
+def participants(rows: pd.DataFrame) -> tuple[int, bool]:
+    """Participants in the compared arms over the chosen results, and whether all are known.
+
+    A trial's total randomised is not used in place of missing arm sizes: in multi-arm and
+    factorial trials it would overstate the number in this comparison. Unknown arm sizes
+    make the total a lower bound (shown as "≥").
+    """
+    known = rows["n_int"].notna() & rows["n_ctl"].notna()
+    return int((rows.loc[known, "n_int"] + rows.loc[known, "n_ctl"]).sum()), bool(known.all())
 
 
 def assess_outcome(spec: Spec, ev: EvidenceBase, extracted: pd.DataFrame, judgements: Judgements) -> Outcome:
@@ -88,12 +85,13 @@ def assess_outcome(spec: Spec, ev: EvidenceBase, extracted: pd.DataFrame, judgem
     outcome = Outcome(analysis, judgements.mid(spec.outcome, spec.measure))
     if analysis.result is None:
         return outcome
-    studies = ev.studies[ev.studies["_population"] == spec.population]
-    outcome.participants, outcome.participants_complete = participants(analysis.rows, studies)
+    outcome.participants, outcome.participants_complete = participants(analysis.rows)
     order = {s: i for i, s in enumerate(analysis.rows["study_id"])}
     rob = [analysis.rows["rob"].iloc[order[s["study"]]] for s in analysis.result["studies"]]
-    n = outcome.participants if outcome.participants_complete else None
-    grading = suggest(analysis.result, rob, outcome.mid, n)
+    ois = load_config("grade_rules")["imprecision"]["optimal_information_size"]
+    # A lower bound still settles the optimal information size once it reaches it.
+    known = outcome.participants_complete or outcome.participants >= ois
+    grading = suggest(analysis.result, rob, outcome.mid, outcome.participants if known else None)
     outcome.grading = judgements.apply(grading, spec.outcome, spec.window)
     return outcome
 

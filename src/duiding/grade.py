@@ -144,8 +144,13 @@ def _imprecision(record: dict[str, Any], mid: float, n_total: float | None, rule
     crosses_null = lo < 0 < hi
     ois = rules["optimal_information_size"]
     small = n_total is not None and n_total < ois
-    n_en = f"; {n_total:.0f} participants (< {ois})" if small else ""
-    n_nl = f"; {n_total:.0f} deelnemers (< {ois})" if small else ""
+    if small:
+        n_en, n_nl = f"; {n_total:.0f} participants (< {ois})", f"; {n_total:.0f} deelnemers (< {ois})"
+    elif n_total is None:
+        n_en = "; arm sizes not all reported: optimal information size not assessed"
+        n_nl = "; groepsgroottes niet alle gerapporteerd: optimale informatiegrootte niet beoordeeld"
+    else:
+        n_en = n_nl = ""
     if benefit and harm:
         return Rating(-2, f"very serious: {ci} includes important benefit and important harm{n_en}",
                       f"zeer ernstig: {ci_nl} omvat relevant voordeel én relevant nadeel{n_nl}")  # fmt: skip
@@ -157,8 +162,8 @@ def _imprecision(record: dict[str, Any], mid: float, n_total: float | None, rule
                       f"ernstig: optimale informatiegrootte niet gehaald{n_nl}")  # fmt: skip
     where = "beyond" if hi < -mid else "within"
     where_nl = "voorbij" if hi < -mid else "binnen"
-    return Rating(0, f"not serious: {ci} lies {where} the threshold (−{mid:g})",
-                  f"niet ernstig: {ci_nl} ligt {where_nl} de relevantiegrens (−{g_nl(mid)})")  # fmt: skip
+    return Rating(0, f"not serious: {ci} lies {where} the threshold (−{mid:g}){n_en}",
+                  f"niet ernstig: {ci_nl} ligt {where_nl} de relevantiegrens (−{g_nl(mid)}){n_nl}")  # fmt: skip
 
 
 def _publication_bias(record: dict[str, Any], rules: dict) -> Rating:
