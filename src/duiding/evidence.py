@@ -84,6 +84,8 @@ def load_evidence(root: str | Path) -> EvidenceBase:
             frame["_population"] = population
             tables[name].append(frame)
     stacked = {name: pd.concat(frames, ignore_index=True) for name, frames in tables.items()}
+    for name, frame in stacked.items():  # one schema run per table type, all populations at once
+        _run_schema(frame, SCHEMAS[name], problems)
     evidence = EvidenceBase(root=root, **stacked)
     _check_cross_file(evidence, problems)
     if problems.lines:
@@ -92,9 +94,11 @@ def load_evidence(root: str | Path) -> EvidenceBase:
 
 
 def _read(path: Path, name: str, problems: _Problems) -> pd.DataFrame:
-    """Read one file as text, convert typed columns, and run its column schema."""
+    """Read one file as text and convert its typed columns (the schema runs on the stack)."""
     schema = SCHEMAS[name]
-    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in schema})
+    empty = pd.DataFrame(
+        {c: pd.Series(dtype=float if s.kind in ("number", "integer") else object) for c, s in schema.items()}
+    )
     empty["_file"], empty["_row"] = pd.Series(dtype=object), pd.Series(dtype=int)
     if not path.is_file():
         problems.add(str(path), "file not found")
@@ -115,7 +119,6 @@ def _read(path: Path, name: str, problems: _Problems) -> pd.DataFrame:
     frame = raw[list(schema)].copy()
     for col, spec in schema.items():
         frame[col] = _convert(frame[col], spec, str(path), col, problems)
-    _run_schema(frame, schema, str(path), problems)
     frame["_file"] = str(path)
     frame["_row"] = np.arange(len(frame))
     return frame
@@ -136,7 +139,9 @@ def _convert(values: pd.Series, spec: Col, file: str, col: str, problems: _Probl
     return numbers.astype(float)
 
 
-def _run_schema(frame: pd.DataFrame, schema: dict[str, Col], file: str, problems: _Problems) -> None:
+def _run_schema(frame: pd.DataFrame, schema: dict[str, Col], problems: _Problems) -> None:
+    """Types, codes, bounds and required values per column; uniqueness is checked with the
+    keys across files (``_duplicates``), which also points at the first occurrence."""
     import pandera.pandas as pa  # imported here: it is slow to import and only needed to check
 
     columns = {}
@@ -151,21 +156,16 @@ def _run_schema(frame: pd.DataFrame, schema: dict[str, Col], file: str, problems
         if spec.maximum is not None:
             checks.append(pa.Check.le(spec.maximum, error=f"must be ≤ {spec.maximum:g}"))
         dtype = float if spec.kind in ("number", "integer") else object
-        columns[col] = pa.Column(dtype, checks=checks, nullable=not spec.required, unique=spec.unique)
+        columns[col] = pa.Column(dtype, checks=checks, nullable=not spec.required)
     try:
-        pa.DataFrameSchema(columns).validate(frame, lazy=True)
+        pa.DataFrameSchema(columns).validate(frame[list(schema)], lazy=True)
     except pa.errors.SchemaErrors as exc:
         for case in exc.failure_cases.itertuples():
             if case.index is None or pd.isna(case.index):
                 continue
-            row = int(case.index)
+            file, row = _where(frame, int(case.index))
             check = str(case.check)
-            if check == "not_nullable":
-                message = "a value is required"
-            elif check == "field_uniqueness":
-                message = f"duplicate value '{case.failure_case}'"
-            else:
-                message = f"{check} (got '{case.failure_case}')"
+            message = "a value is required" if check == "not_nullable" else f"{check} (got '{case.failure_case}')"
             problems.add(file, message, row=row, column=str(case.column))
 
 
@@ -174,6 +174,9 @@ def _where(frame: pd.DataFrame, idx: Any) -> tuple[str, int]:
 
 
 def _check_cross_file(ev: EvidenceBase, problems: _Problems) -> None:
+    for name in ("instruments", "sources"):
+        key = next(c for c, spec in SCHEMAS[name].items() if spec.unique)
+        _duplicates(getattr(ev, name), [key], problems, key, f"{key} also used in")
     _check_instruments(ev.instruments, problems)
     _check_studies(ev.studies, problems)
     _check_results(ev, problems)
@@ -209,7 +212,7 @@ def _check_studies(frame: pd.DataFrame, problems: _Problems) -> None:
             problems.add(file, f"condition for {folder} must be one of: {allowed}", row, "condition")
         if r["eligibility"] in ("indirect", "exclude") and pd.isna(r["eligibility_note"]):
             problems.add(file, f"eligibility '{r['eligibility']}' needs a reason", row, "eligibility_note")
-    _duplicates(frame, ["study_id"], problems, "study_id", "study_id also used")
+    _duplicates(frame, ["study_id"], problems, "study_id", "study_id also used in")
 
 
 def _check_study_key(frame: pd.DataFrame, studies: set[tuple[str, str]], problems: _Problems) -> None:
@@ -232,7 +235,7 @@ def _check_results(ev: EvidenceBase, problems: _Problems) -> None:
         elif pd.notna(r["instrument"]) and r["instrument"] not in instruments:
             problems.add(file, f"instrument '{r['instrument']}' is not in instruments.csv", row, "instrument")
         _check_result_numbers(r, file, row, problems)
-    _duplicates(res, ["result_id"], problems, "result_id", "result_id also used")
+    _duplicates(res, ["result_id"], problems, "result_id", "result_id also used in")
     same = "duplicate result (same study, comparison, outcome, instrument, time, type, form) as"
     _duplicates(res, list(RESULT_KEY), problems, "study_id", same)
 
