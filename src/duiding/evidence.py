@@ -26,7 +26,7 @@ from .evidence_schema import (
     SCHEMAS,
     Col,
 )
-from .inputs import InputError
+from .inputs import InputError, locate
 from .traceability import is_traced, numbers_in
 
 POOLABLE_FORMS = ("arms_sd", "arms_se", "arms_ci", "effect_ci", "effect_se", "events")
@@ -61,12 +61,7 @@ class _Problems:
         self.lines: list[str] = []
 
     def add(self, file: str, message: str, row: int | None = None, column: str | None = None) -> None:
-        where = [file]
-        if row is not None:
-            where.append(f"row {row + 1} (line {row + 2})")
-        if column is not None:
-            where.append(f"column '{column}'")
-        self.lines.append(", ".join(where) + ": " + message)
+        self.lines.append(f"{locate(file, row, column)}: {message}")
 
 
 def load_evidence(root: str | Path) -> EvidenceBase:

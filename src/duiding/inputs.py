@@ -34,18 +34,23 @@ class InputError(ValueError):
         self.problems = problems
 
 
+def locate(source: str, row: int | None = None, column: str | None = None) -> str:
+    """'FILE, row N (line L), column 'C'': where a problem is, as every error message says it."""
+    where = [source]
+    if row is not None:
+        where.append(f"row {row + 1} (line {row + 2})")
+    if column is not None:
+        where.append(f"column '{column}'")
+    return ", ".join(where)
+
+
 @dataclass
 class Problems:
     source: str
     lines: list[str] = field(default_factory=list)
 
     def add(self, message: str, row: int | None = None, column: str | None = None) -> None:
-        where = [self.source]
-        if row is not None:
-            where.append(f"row {row + 1} (line {row + 2})")
-        if column is not None:
-            where.append(f"column '{column}'")
-        self.lines.append(", ".join(where) + ": " + message)
+        self.lines.append(f"{locate(self.source, row, column)}: {message}")
 
     def raise_if_any(self) -> None:
         if self.lines:
