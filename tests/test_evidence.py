@@ -206,3 +206,14 @@ def test_narrative_rows_may_omit_the_instrument(copy):
     frame.loc[_first_row(frame, data_form="narrative"), "instrument"] = ""
     frame.to_csv(path, index=False)
     load_evidence(copy)  # no problem reported
+
+
+def test_duplicate_ids_point_at_the_first_use(copy):
+    for file in ("radicular/studies.csv", "postsurgery/results.csv", "nonspecific/sources.csv", "instruments.csv"):
+        path = copy / file
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        pd.concat([frame, frame.iloc[[0]]]).to_csv(path, index=False)
+    found = "\n".join(problems(copy))
+    for file, key in (("radicular/studies.csv", "study_id"), ("postsurgery/results.csv", "result_id"),
+                      ("nonspecific/sources.csv", "result_id"), ("instruments.csv", "instrument")):  # fmt: skip
+        assert f"column '{key}': {key} also used in {copy / file} row 1" in found, (file, found)

@@ -169,9 +169,9 @@ def _where(frame: pd.DataFrame, idx: Any) -> tuple[str, int]:
 
 
 def _check_cross_file(ev: EvidenceBase, problems: _Problems) -> None:
-    for name in ("instruments", "sources"):
-        key = next(c for c, spec in SCHEMAS[name].items() if spec.unique)
-        _duplicates(getattr(ev, name), [key], problems, key, f"{key} also used in")
+    for name, schema in SCHEMAS.items():  # declared unique columns, across all populations
+        for key in (c for c, spec in schema.items() if spec.unique):
+            _duplicates(getattr(ev, name), [key], problems, key, f"{key} also used in")
     _check_instruments(ev.instruments, problems)
     _check_studies(ev.studies, problems)
     _check_results(ev, problems)
@@ -207,7 +207,6 @@ def _check_studies(frame: pd.DataFrame, problems: _Problems) -> None:
             problems.add(file, f"condition for {folder} must be one of: {allowed}", row, "condition")
         if r["eligibility"] in ("indirect", "exclude") and pd.isna(r["eligibility_note"]):
             problems.add(file, f"eligibility '{r['eligibility']}' needs a reason", row, "eligibility_note")
-    _duplicates(frame, ["study_id"], problems, "study_id", "study_id also used in")
 
 
 def _check_study_key(frame: pd.DataFrame, studies: set[tuple[str, str]], problems: _Problems) -> None:
@@ -230,7 +229,6 @@ def _check_results(ev: EvidenceBase, problems: _Problems) -> None:
         elif pd.notna(r["instrument"]) and r["instrument"] not in instruments:
             problems.add(file, f"instrument '{r['instrument']}' is not in instruments.csv", row, "instrument")
         _check_result_numbers(r, file, row, problems)
-    _duplicates(res, ["result_id"], problems, "result_id", "result_id also used in")
     same = "duplicate result (same study, comparison, outcome, instrument, time, type, form) as"
     _duplicates(res, list(RESULT_KEY), problems, "study_id", same)
 
