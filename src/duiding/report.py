@@ -228,11 +228,12 @@ def assemble(
 ) -> tuple[list[b.Block], list[dict[str, str]]]:
     blocks: list[b.Block] = [b.paragraph("CONCEPT — dit document is automatisch gegenereerd door software (duiding) en is geen "
                                          "vastgesteld standpunt van Zorginstituut Nederland.", "banner")]  # fmt: skip
-    blocks += _summary(sections)
+    counts = summary(ev)["populations"]
+    blocks += _summary(man["results"])
     blocks += changes or []
-    blocks += _introduction(ev)
+    blocks += _introduction(counts)
     blocks += _pico()
-    blocks += _method(ev, judgements, method, test)
+    blocks += _method(counts, judgements, method, test)
     for p in POPULATIONS:
         blocks += sections[p]
     blocks += sections["evidence"]
@@ -245,13 +246,10 @@ def assemble(
     return blocks, toc
 
 
-def _conclusion_line(section: list[b.Block]) -> str:
-    return next(x["text"] for x in section if x["type"] == "paragraph" and x.get("style") == "banner")
-
-
-def _summary(sections) -> list[b.Block]:
+def _summary(results: dict[str, Any]) -> list[b.Block]:
+    """From the conclusions the population notebooks computed (manifest results)."""
     items = [
-        f"{POPULATION_LABELS[p]}: {_conclusion_line(sections[p]).removeprefix('Conceptconclusie: ')}"
+        f"{POPULATION_LABELS[p]}: fysio- en oefentherapie {results[p]['conclusion']['verdict_nl']} voor deze populatie."
         for p in POPULATIONS
     ]
     return [
@@ -262,8 +260,7 @@ def _summary(sections) -> list[b.Block]:
     ]  # fmt: skip
 
 
-def _introduction(ev) -> list[b.Block]:
-    counts = summary(ev)["populations"]
+def _introduction(counts: dict[str, Any]) -> list[b.Block]:
     n = sum(c["studies"] for c in counts.values())
     return [
         b.heading("Inleiding", 2, "inleiding"),
@@ -294,13 +291,12 @@ def _pico() -> list[b.Block]:
     ]
 
 
-def _method(ev, judgements, method: str, test: str) -> list[b.Block]:
+def _method(counts: dict[str, Any], judgements, method: str, test: str) -> list[b.Block]:
     cfg = load_config("analysis")
     rules = load_config("grade_rules")
-    counts = summary(ev)
     per_pop = "; ".join(f"{POPULATION_LABELS[p].split(',')[0].split(' (')[0].lower()}: {c['studies']} studies, "
                         f"{c['studies_with_poolable_pain_or_function']} met poolbare gegevens over pijn of functioneren"
-                        for p, c in counts["populations"].items())  # fmt: skip
+                        for p, c in counts.items())  # fmt: skip
     test_nl = "Knapp-Hartung (t-verdeling met k−1 vrijheidsgraden)" if test == "knha" else "z-toets"
     windows = "; ".join(f"{w['label_nl']}: doelmoment {g_nl(w['target'])} weken" for w in cfg["windows"].values())
     thresholds = []
