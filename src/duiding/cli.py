@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from .analysis import METHODS, Model, ModelError, StudyData, pool, pool_subgroups
+from .analysis import METHODS, Model, ModelError, pool, pool_subgroups
 from .errors import RenderError
 from .inputs import MEASURES, InputError, group_codes, read_table, study_input
 from .tables import format_table
@@ -29,8 +29,7 @@ def _pool_command(args: argparse.Namespace) -> int:
     model = Model(args.measure, args.method, args.test)
     source = args.input
     frame = read_table(source)
-    rows = study_input(frame, args.measure, source, model.study_measure)
-    data = StudyData(rows.study, rows.effects, rows.table)
+    data = study_input(frame, args.measure, source, model.study_measure)
     codes, labels = None, None
     if args.by:
         codes, labels = group_codes(frame, args.by, source)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .analysis import StudyData
 from .effects import (
     EffectSizes,
     Table2x2,
@@ -95,15 +96,7 @@ def check(problems: Problems, bad: np.ndarray, column: str, message: str) -> Non
         problems.add(message, row=int(row), column=column)
 
 
-@dataclass(frozen=True)
-class StudyInput:
-    study: np.ndarray
-    effects: EffectSizes
-    table: Table2x2 | None
-    frame: pd.DataFrame
-
-
-def study_input(frame: pd.DataFrame, measure: str, source: str, study_measure: str | None = None) -> StudyInput:
+def study_input(frame: pd.DataFrame, measure: str, source: str, study_measure: str | None = None) -> StudyData:
     """Validate the columns ``measure`` needs and compute per-study effect sizes."""
     problems = Problems(source)
     if measure not in MEASURES:
@@ -132,7 +125,7 @@ def study_input(frame: pd.DataFrame, measure: str, source: str, study_measure: s
     else:
         effects = _generic(frame, problems)
     problems.raise_if_any()
-    return StudyInput(frame["study"].str.strip().to_numpy(), effects, table, frame)
+    return StudyData(frame["study"].str.strip().to_numpy(), effects, table)
 
 
 def _check_continuous(cols: dict[str, np.ndarray], problems: Problems, measure: str) -> None:

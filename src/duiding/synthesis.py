@@ -119,7 +119,7 @@ def run(spec: Spec, ev: EvidenceBase, extracted: pd.DataFrame | None = None) -> 
     sensitivity analyses: fixed effect, z test, direct studies only, low risk of bias only,
     and the comparator subgroups with the test for subgroup differences."""
     extracted = extract(ev.results, ev.instruments) if extracted is None else extracted
-    robs = study_rob(ev.risk_of_bias[ev.risk_of_bias["_population"] == spec.population])
+    robs = study_robs(ev, spec.population)
     rows, excluded = select(extracted, ev.studies[ev.studies["_population"] == spec.population], spec)
     rows["rob"] = [overall_of(s, robs) for s in rows["study_id"]]
     analysis = Analysis(spec, rows, excluded)
