@@ -48,6 +48,9 @@ class EvidenceBase:
     sources: pd.DataFrame
     risk_of_bias: pd.DataFrame
     review_results: pd.DataFrame
+    harms: pd.DataFrame
+    reported_outcomes: pd.DataFrame
+    screening: pd.DataFrame
 
     def files(self) -> list[Path]:
         """Every input file, for hashing in the report's reproducibility appendix."""

@@ -40,6 +40,14 @@ ROB_JUDGEMENTS = {
     "PEDro": tuple(str(i) for i in range(11)),
 }
 YES_NO = ("yes", "no")
+WINDOWS = ("short", "intermediate", "long")
+CERTAINTY_LEVELS = ("high", "moderate", "low", "very_low")
+IDENTIFIED_VIA = ("review", "database", "register", "other")
+SCREENING_DECISIONS = ("include", "duplicate", "exclude_screening", "not_retrieved", "exclude_full_text")
+EXCLUSION_REASONS = (
+    "population", "intervention", "provider", "comparator", "design", "outcome", "no_data",
+    "not_available", "language", "other",
+)
 
 # Columns that define each data form (arm columns are suffixed _int and _ctl). Arm sizes
 # are not among them: a source that omits them is recorded as missing, and the analysis
@@ -137,6 +145,8 @@ SCHEMAS: dict[str, dict[str, Col]] = {
         "effect_definition": Col("code", codes=("int_minus_ctl", "ctl_minus_int", "int_over_ctl")),
         "adjusted": Col("code", codes=YES_NO),
         "n_basis": Col("code", required=True, codes=("analysed", "randomised", "unclear")),
+        "baseline_mean_int": Col("number"),
+        "baseline_mean_ctl": Col("number"),
         "notes": Col(),
     },
     "sources": {
@@ -159,9 +169,10 @@ SCHEMAS: dict[str, dict[str, Col]] = {
         "review_id": Col(required=True),
         "population": Col("code", required=True, codes=POPULATIONS),
         "comparison": Col(required=True),
-        "outcome": Col(required=True),
+        "outcome": Col("code", required=True, codes=OUTCOMES),
         "timepoint_note": Col(),
         "timepoint_weeks": Col("number", minimum=0),
+        "window": Col("code", codes=WINDOWS),
         "effect_measure": Col("code", required=True, codes=("MD", "SMD", "RR", "OR")),
         "effect": Col("number", required=True),
         "ci_low": Col("number"),
@@ -170,11 +181,59 @@ SCHEMAS: dict[str, dict[str, Col]] = {
         "scale_note": Col(),
         "n_studies": Col("integer", minimum=1),
         "n_participants": Col("integer", minimum=1),
+        "certainty": Col("code", codes=CERTAINTY_LEVELS),
+        "link_note": Col(),
         "source_url": Col(required=True),
         "location": Col(),
         "excerpt": Col(required=True),
         "notes": Col(),
     },
+    "harms": {
+        "harm_id": Col(required=True, unique=True),
+        "study_id": Col(required=True),
+        "comparison": Col(),
+        "timepoint_note": Col(),
+        "event": Col(required=True),
+        "severity": Col("code", required=True, codes=("serious", "non_serious", "any")),
+        "finding": Col("code", required=True, codes=("none", "reported")),
+        "related": Col("code", codes=("yes", "no", "unclear")),
+        "events_int": Col("integer", minimum=0),
+        "n_int": Col("number", minimum=0, exclusive_min=True),
+        "events_ctl": Col("integer", minimum=0),
+        "n_ctl": Col("number", minimum=0, exclusive_min=True),
+        "source_url": Col(required=True),
+        "location": Col(),
+        "excerpt": Col(required=True),
+        "notes": Col(),
+    },
+    "reported_outcomes": {
+        "study_id": Col(required=True),
+        "outcome": Col("code", required=True, codes=OUTCOMES),
+        "timepoint_weeks": Col("number", minimum=0),
+        "timepoint_note": Col(),
+        "source_url": Col(required=True),
+        "location": Col(),
+        "excerpt": Col(required=True),
+        "notes": Col(),
+    },
+    "screening": {
+        "record_id": Col(required=True, unique=True),
+        "citation": Col(required=True),
+        "year": Col("integer", minimum=1950, maximum=2100),
+        "doi": Col(),
+        "pmid": Col("integer", minimum=1),
+        "identified_via": Col("code", required=True, codes=IDENTIFIED_VIA),
+        "identified_from": Col(required=True),
+        "decision": Col("code", required=True, codes=SCREENING_DECISIONS),
+        "reason": Col("code", codes=EXCLUSION_REASONS),
+        "reason_note": Col(),
+        "duplicate_of": Col(),
+        "study_id": Col(),
+        "source_url": Col(required=True),
+        "notes": Col(),
+    },
 }
 
-POPULATION_FILES = ("studies", "results", "sources", "risk_of_bias", "review_results")
+POPULATION_FILES = (
+    "studies", "results", "sources", "risk_of_bias", "review_results", "harms", "reported_outcomes", "screening",
+)
