@@ -24,8 +24,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
+# JupyterLab refuses to run as root unless told; a fresh machine often is root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab notebooks $(ROOT_FLAG)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -119,8 +119,8 @@ def _render(duiding: str) -> None:
         # cold: a new matplotlib cache (font list rebuilt) and new kernels; the bytecode pip
         # compiled at install time is used, as on a fresh machine after `make`.
         env = {**os.environ, "MPLCONFIGDIR": f"{tmp}/mpl"}
-        cmd = [duiding, "render", "--quiet", "--evidence", str(root / "evidence"), "--grade", str(root / "grade"),
-               "--out", f"{tmp}/out"]  # fmt: skip
+        cmd = [duiding, "render", "--quiet", "--evidence", str(root / "evidence"), "--grade", str(root / "grade")]
+        cmd += ["--out", f"{tmp}/out"]
         for label in ("cold (empty caches)", "warm", "warm"):
             start = time.perf_counter()
             subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -147,10 +147,8 @@ def _replicate(src: Path, dst: Path, times: int) -> None:
 
 
 def _scaling() -> None:
-    from duiding.assessment import assess
-    from duiding.evidence import load_evidence
-    from duiding.evidence_schema import POPULATIONS
-    from duiding.judgements import load_judgements
+    from duiding.evidence import POPULATIONS, load_evidence
+    from duiding.grade import assess, load_judgements
 
     root = HERE.parent
     print("scaling: validation + all analyses and GRADE for the three populations (in-process):")
@@ -165,8 +163,8 @@ def _scaling() -> None:
             for p in POPULATIONS:
                 assess(ev, load_judgements(root / "grade", p))
             t2 = time.perf_counter()
-            print(f"  {times:>3}x ({len(ev.studies):>5} studies, {len(ev.results):>6} results): "
-                  f"validate {t1 - t0:6.2f} s, analyse {t2 - t1:6.2f} s")  # fmt: skip
+            size = f"{times:>3}x ({len(ev.studies):>5} studies, {len(ev.results):>6} results)"
+            print(f"  {size}: validate {t1 - t0:6.2f} s, analyse {t2 - t1:6.2f} s")
 
 
 def _compare(ours: list[dict], theirs: pd.DataFrame) -> None:

@@ -10,9 +10,7 @@ from pymare import Dataset
 from pymare.estimators import DerSimonianLaird, VarianceBasedLikelihoodEstimator
 from statsmodels.stats.meta_analysis import combine_effects
 
-from duiding.effects import hedges_correction
-from duiding.groups import Grid
-from duiding.rma import fit_rma
+from duiding.meta import hedges_correction, rma
 
 CASES = {c["name"]: c for c in reference_cases()}
 
@@ -24,39 +22,39 @@ def bcg() -> tuple[np.ndarray, np.ndarray]:
 
 def test_pymare_dersimonian_laird_matches_our_dl_with_knha():
     y, v = bcg()
-    ours = fit_rma(Grid.single(y, v), "DL", "knha")
+    ours = rma(y, v, method="DL", test="knha")
     summary = DerSimonianLaird().fit_dataset(Dataset(y=y, v=v)).summary()
     stats = summary.get_fe_stats()
-    assert summary.tau2[0] == pytest.approx(ours.tau2[0], rel=1e-10)
-    assert stats["est"][0, 0] == pytest.approx(ours.estimate[0], rel=1e-10)
+    assert summary.tau2[0] == pytest.approx(ours.tau2, rel=1e-10)
+    assert stats["est"][0, 0] == pytest.approx(ours.estimate, rel=1e-10)
     # PyMARE's default inference is Knapp-Hartung, not a z test (methods notes)
-    assert stats["se"][0, 0] == pytest.approx(ours.se[0, 0], rel=1e-8)
+    assert stats["se"][0, 0] == pytest.approx(ours.se, rel=1e-8)
 
 
 def test_pymare_reml_agrees_only_to_its_optimiser_tolerance():
     y, v = bcg()
-    ours = fit_rma(Grid.single(y, v), "REML")
+    ours = rma(y, v, method="REML")
     theirs = VarianceBasedLikelihoodEstimator(method="REML").fit_dataset(Dataset(y=y, v=v)).summary()
-    assert float(np.ravel(theirs.tau2)[0]) == pytest.approx(ours.tau2[0], rel=1e-3)
-    assert ours.tau2[0] == pytest.approx(CASES["bcg_RR_REML"]["fit"]["tau2"], rel=1e-9)
+    assert float(np.ravel(theirs.tau2)[0]) == pytest.approx(ours.tau2, rel=1e-3)
+    assert ours.tau2 == pytest.approx(CASES["bcg_RR_REML"]["fit"]["tau2"], rel=1e-9)
 
 
 def test_statsmodels_dl_matches_when_tau2_is_positive():
     y, v = bcg()
-    ours = fit_rma(Grid.single(y, v), "DL")
+    ours = rma(y, v, method="DL")
     theirs = combine_effects(y, v, method_re="dl")
-    assert theirs.tau2 == pytest.approx(ours.tau2[0], rel=1e-10)
-    assert theirs.mean_effect_re == pytest.approx(ours.estimate[0], rel=1e-10)
-    assert theirs.sd_eff_w_re == pytest.approx(ours.se[0, 0], rel=1e-10)
+    assert theirs.tau2 == pytest.approx(ours.tau2, rel=1e-10)
+    assert theirs.mean_effect_re == pytest.approx(ours.estimate, rel=1e-10)
+    assert theirs.sd_eff_w_re == pytest.approx(ours.se, rel=1e-10)
 
 
 def test_statsmodels_does_not_truncate_dl_at_zero():
     case = CASES["synthetic_homogeneous_tau2zero_GEN_DL"]
     y, v = np.array(case["data"]["yi"]), np.array(case["data"]["vi"])
     theirs = combine_effects(y, v, method_re="dl")
-    ours = fit_rma(Grid.single(y, v), "DL")
-    assert ours.tau2[0] == 0 == case["fit"]["tau2"]
-    assert ours.i2[0] == 0
+    ours = rma(y, v, method="DL")
+    assert ours.tau2 == 0 == case["fit"]["tau2"]
+    assert ours.i2 == 0
     assert theirs.i2 < 0 or theirs.tau2 <= 0  # the trap: negative I² (or τ²) leaks through
 
 

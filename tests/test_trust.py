@@ -12,9 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from duiding.changes import compare, describe, load_manifest
 from duiding.errors import RenderError
-from duiding.report import render
+from duiding.report import compare, describe, load_manifest, render
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = '<script>alert("evidence")</script>'
@@ -91,11 +90,10 @@ def test_failed_render_leaves_the_previous_report_untouched(tmp_path, monkeypatc
     nb = json.loads((notebooks / "population.ipynb").read_text())
     nb["cells"][-1]["source"] = "raise RuntimeError('simulated failure in the analysis')"
     (notebooks / "population.ipynb").write_text(json.dumps(nb))
-    monkeypatch.setenv("DUIDING_NOTEBOOKS", str(notebooks))
     out = tmp_path / "reports"
-    (out / "notebooks").mkdir(parents=True)
-    for name in ("standpunt.html", "standpunt.docx", "manifest.json", "notebooks/old.ipynb"):
-        (out / name).write_text(f"previous {name}")
+    render(ROOT / "evidence", ROOT / "grade", out, progress=False)
+    (out / "notebooks" / "old.ipynb").write_text("a file of someone else's")
+    monkeypatch.setenv("DUIDING_NOTEBOOKS", str(notebooks))
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     with pytest.raises(RenderError, match="simulated failure in the analysis"):
         render(ROOT / "evidence", ROOT / "grade", out, progress=False)
@@ -129,8 +127,8 @@ def test_diff_names_added_removed_and_moved(tmp_path, two_renders, run_cli):
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)")
 def test_report_in_a_real_browser(two_renders, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python client) is not installed")
-    args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"]  # fmt: skip
+    args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
+    args += ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
         page = browser.new_page(viewport={"width": 1300, "height": 1800})

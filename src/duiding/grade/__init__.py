@@ -1,0 +1,56 @@
+"""GRADE: risk of bias per study, the rules and the assessor's judgements, the graded
+outcomes of a population, its draft conclusion and the Summary of Findings table.
+
+This room imports :mod:`duiding.evidence` (selection, participants) and
+:mod:`duiding.meta` (fits); nothing of ``report``. Reasons, steps and table cells are
+codes and numbers, worded by the report.
+
+Public names: ``load_judgements`` → :class:`Judgements`; ``assess`` →
+:class:`PopulationAssessment` of :class:`GradedOutcome`; ``suggest`` → :class:`Grading`
+of :class:`Rating`; ``conclude`` → :class:`Conclusion`; ``sof_table`` → :class:`SofTable`;
+``study_robs`` → :class:`StudyRob`; ``load_rules`` → :class:`GradeRules`.
+"""
+
+from .analysis import AnalysisSet, OutcomeAnalysis, analyse, fit_rows, leave_one_out_range, plan_analyses
+from .assessment import GradedOutcome, PopulationAssessment, assess, grade_analyses, grade_outcome
+from .conclusion import Conclusion, Step, conclude
+from .domains import DOMAINS, Grading, Phrase, Rating, Reason, suggest
+from .judgements import CERTAINTY, Judgements, load_judgements
+from .rob import NOT_ASSESSED, StudyRob, study_robs
+from .rules import GradeRules, load_rules
+from .sof import Footnote, SofRow, SofTable, sof_table
+
+__all__ = [
+    "CERTAINTY",
+    "DOMAINS",
+    "NOT_ASSESSED",
+    "AnalysisSet",
+    "Conclusion",
+    "Footnote",
+    "GradeRules",
+    "GradedOutcome",
+    "Grading",
+    "Judgements",
+    "OutcomeAnalysis",
+    "Phrase",
+    "PopulationAssessment",
+    "Rating",
+    "Reason",
+    "SofRow",
+    "SofTable",
+    "Step",
+    "StudyRob",
+    "analyse",
+    "assess",
+    "conclude",
+    "fit_rows",
+    "grade_analyses",
+    "grade_outcome",
+    "leave_one_out_range",
+    "load_judgements",
+    "load_rules",
+    "plan_analyses",
+    "sof_table",
+    "study_robs",
+    "suggest",
+]

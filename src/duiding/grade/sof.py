@@ -1,0 +1,100 @@
+"""The Summary of Findings table: up to seven outcome rows, footnotes naming each downgrade.
+
+GRADE's SoF layout (Cochrane Handbook 14.1): outcome, the mean in the control group, the
+effect with its CI, participants (studies), certainty and comments, with a footnote for
+every domain rated down or set by the assessor (MECIR C74/C75). The table is data; the
+report words it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .assessment import GradedOutcome, PopulationAssessment
+from .domains import DOMAINS, Rating
+
+MAX_ROWS = 7
+
+
+@dataclass(frozen=True)
+class Footnote:
+    domain: str
+    rating: Rating
+
+
+@dataclass(frozen=True)
+class SofRow:
+    outcome: str
+    window: str
+    measure: str
+    control_median: float | None  # 0-100, 0 = best, over studies reporting final arm means
+    control_studies: int
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    participants: int
+    participants_complete: bool
+    k: int
+    certainty: int | None
+    notes: tuple[int, ...]  # 1-based footnote numbers
+    comment: str  # relevant | below_threshold | no_difference | no_studies
+
+
+@dataclass(frozen=True)
+class SofTable:
+    rows: list[SofRow]
+    footnotes: list[Footnote]
+
+
+def control_median(o: GradedOutcome) -> tuple[float | None, int]:
+    """Median control-group value on 0-100 (0 = best) over studies reporting final arm means."""
+    rows = o.analysis.selection.rows
+    arms = rows[rows["data_form"].str.startswith("arms") & (rows["value_type"] == "final")]
+    values = arms["ctl_0_100"].dropna() if "ctl_0_100" in arms else arms.iloc[:0]
+    return (float(values.median()), len(values)) if len(values) else (None, 0)
+
+
+def comment(o: GradedOutcome) -> str:
+    r = o.result
+    if r is None:
+        return "no_studies"
+    if o.relevant:
+        return "relevant"
+    if np.isfinite(r.ci_high) and r.ci_high < 0:
+        return "below_threshold"
+    return "no_difference"
+
+
+def sof_table(pa: PopulationAssessment) -> SofTable:
+    rows, notes = [], []
+    for o in pa.outcomes[:MAX_ROWS]:
+        r, g = o.result, o.grading
+        marks = []
+        if g is not None:
+            for d in DOMAINS:
+                rating = g.ratings[d]
+                if rating.level < 0 or rating.overridden:
+                    notes.append(Footnote(d, rating))
+                    marks.append(len(notes))
+        median, n_ctl = control_median(o) if r is not None else (None, 0)
+        rows.append(
+            SofRow(
+                outcome=o.spec.outcome,
+                window=o.spec.window,
+                measure=o.spec.measure,
+                control_median=median,
+                control_studies=n_ctl,
+                estimate=None if r is None else r.estimate,
+                ci_low=None if r is None else r.ci_low,
+                ci_high=None if r is None else r.ci_high,
+                participants=o.participants,
+                participants_complete=o.participants_complete,
+                k=o.k,
+                certainty=None if g is None else g.certainty,
+                notes=tuple(marks),
+                comment=comment(o),
+            )
+        )
+    return SofTable(rows, notes)

@@ -1,0 +1,139 @@
+"""The evidence appendices: study characteristics, every result with its verbatim source,
+risk-of-bias ratings, and every result left out of the analyses with its reason."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..evidence import EvidenceBase, all_specs, extract, load_plan, select
+from . import blocks as b
+from .text import label, num, phrase
+
+
+def evidence_section(ev: EvidenceBase) -> list[b.Block]:
+    """Appendices A (evidence tables) and B (results not used, with reasons)."""
+    x = extract(ev.results, ev.instruments)
+    src = ev.sources.set_index(["_population", "result_id"])
+    study_rows = [
+        [
+            s["_population"],
+            s["study_id"],
+            s["citation"],
+            f"{s['year']:.0f}",
+            s["country"],
+            label("conditions", s["condition"]),
+            label("providers", s["provider"]),
+            label("eligibility", s["eligibility"]),
+            s["source_url"],
+        ]
+        for _, s in ev.studies.iterrows()
+    ]
+    result_rows = []
+    for _, r in x.iterrows():
+        s = src.loc[(r["_population"], r["result_id"])]
+        weeks = "" if pd.isna(r["timepoint_weeks"]) else f"{r['timepoint_weeks']:g}"
+        result_rows.append(
+            [
+                r["_population"],
+                r["result_id"],
+                r["study_id"],
+                label("outcomes", r["outcome"]),
+                r["instrument"],
+                weeks,
+                r["data_form"],
+                reported_numbers(r),
+                analysed(r),
+                s["source_url"],
+                s["location"],
+                s["excerpt"],
+            ]
+        )
+    rob_rows = [
+        [r["_population"], r["study_id"], r["tool"], r["domain"], r["judgement"], r["source_url"], r["excerpt"]]
+        for _, r in ev.risk_of_bias.iterrows()
+    ]
+    result_columns = [
+        "Populatie",
+        "Resultaat",
+        "Studie",
+        "Uitkomst",
+        "Instrument",
+        "Weken",
+        "Vorm",
+        "Gegevens zoals gerapporteerd",
+        "Zoals geanalyseerd (of reden)",
+        "Bron",
+        "Vindplaats",
+        "Bronfragment (letterlijk)",
+    ]
+    intro = (
+        "Alle tabellen zijn te sorteren (klik op een kolomkop) en te filteren (zoekveld). Elk getal is terug te "
+        "vinden in het bronfragment in de laatste kolom."
+    )
+    study_columns = ["Populatie", "Studie", "Publicatie", "Jaar", "Land", "Aandoening", "Uitvoerder", "PICO", "Bron"]
+    rob_columns = ["Populatie", "Studie", "Instrument", "Domein", "Oordeel", "Bron", "Fragment"]
+    return [
+        b.Heading("Bijlage A. Evidencetabellen", 2, "bijlage-a"),
+        b.Paragraph(intro),
+        b.Heading("A1. Studiekenmerken", 3),
+        b.Table(study_columns, study_rows, interactive=True, table_id="a1-studies"),
+        b.Heading("A2. Resultaten met bronfragment", 3),
+        b.Table(result_columns, result_rows, interactive=True, table_id="a2-results", langs=[None] * 11 + ["en"]),
+        b.Heading("A3. Risico op bias (zoals gerapporteerd door de bron)", 3),
+        b.Table(rob_columns, rob_rows, interactive=True, table_id="a3-rob", langs=[None] * 6 + ["en"]),
+        *excluded_section(ev, x),
+    ]
+
+
+def analysed(r: pd.Series) -> str:
+    """The MD on 0-100 as analysed and how it was obtained, or why it could not be."""
+    if pd.isna(r["md100"]):
+        return label("exclusion_reasons", r["md_reason"])
+    how = [label("effect_basis", r["effect_basis"])]
+    if r["effect_basis"] == "arms":
+        how += sorted({label("sd_how", h) for h in (r["sd_int_how"], r["sd_ctl_how"]) if h})
+    elif r["se_how"]:
+        how.append(label("se_how", r["se_how"]))
+    return f"MD100 {num(r['md100'])} (var {num(r['vi_md100'], 2)}); {'; '.join(how)}"
+
+
+def reported_numbers(r: pd.Series) -> str:
+    parts = []
+    for arm, name in (("int", "I"), ("ctl", "C")):
+        fields = ("n", "mean", "sd", "se", "ci_low", "ci_high", "events")
+        values = [f"{f}={r[f'{f}_{arm}']:g}" for f in fields if pd.notna(r[f"{f}_{arm}"])]
+        if values:
+            parts.append(f"{name}: " + ", ".join(values))
+    if pd.notna(r["effect"]):
+        interval = f" ({r['effect_ci_low']:g} to {r['effect_ci_high']:g})" if pd.notna(r["effect_ci_low"]) else ""
+        parts.append(f"{r['effect_measure']} {r['effect']:g}{interval} [{r['effect_definition']}]")
+    return "; ".join(parts)
+
+
+def excluded_section(ev: EvidenceBase, x: pd.DataFrame) -> list[b.Block]:
+    plan = load_plan()
+    used: set[str] = set()
+    rows = []
+    for p in sorted(set(ev.studies["_population"])):
+        studies = ev.of("studies", p)
+        for spec in all_specs(p):
+            sel = select(x, studies, spec, plan)
+            used |= set(sel.rows["result_id"])
+            for _, r in sel.excluded.iterrows():
+                reason = phrase(label("exclusion_reasons", r["reason"]), {"other": r["other_result"]})
+                rows.append([p, f"{spec.outcome}/{spec.window}", r["result_id"], reason])
+    pooled_codes = {c for o in plan.outcomes.values() for codes in o.codes.values() for c in codes}
+    for _, r in x.iterrows():
+        if r["result_id"] not in used and r["outcome"] not in pooled_codes:
+            reason = phrase(label("exclusion_reasons", "not_pooled"), {"outcome": label("outcomes", r["outcome"])})
+            rows.append([r["_population"], "–", r["result_id"], reason])
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for row in rows:
+        if (row[2], row[3]) not in seen:
+            seen.add((row[2], row[3]))
+            unique.append(row)
+    return [
+        b.Heading("Bijlage B. Niet gebruikte resultaten en redenen", 2, "bijlage-b"),
+        b.Table(["Populatie", "Analyse", "Resultaat", "Reden"], unique, interactive=True, table_id="b-excluded"),
+    ]

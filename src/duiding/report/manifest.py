@@ -1,0 +1,178 @@
+"""The manifest of a render: input hashes, parameters, versions, the git commit, and a
+compact summary per population (study fingerprints, every analysis, the conclusion).
+
+The summaries are the only dictionaries the report keeps: they are the JSON edge that
+``duiding diff`` and the "Wijzigingen" section compare, and they are written by the
+population notebooks for the render to read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import InputError
+from ..evidence import EvidenceBase
+from ..grade import PopulationAssessment, conclude
+from .text import verdict
+
+PACKAGES = (
+    "duiding",
+    "numpy",
+    "scipy",
+    "pandas",
+    "pandera",
+    "statsmodels",
+    "pymare",
+    "papermill",
+    "matplotlib",
+    "seaborn",
+    "jinja2",
+    "python-docx",
+    "pyyaml",
+)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def git_commit() -> str | None:
+    """HEAD of the package's checkout, with "-dirty" for uncommitted changes (None outside git)."""
+    here = Path(__file__).resolve().parent
+    try:
+        run = {"capture_output": True, "text": True, "cwd": here}
+        head = subprocess.run(["git", "rev-parse", "HEAD"], check=True, **run).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], **run).stdout.strip()
+        return head + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def input_files(ev: EvidenceBase, grade_files: list[Path]) -> dict[str, str]:
+    """SHA-256 of every file the render read: the evidence tables and the judgements."""
+    out = {f"evidence/{p.relative_to(ev.root)}": sha256(p) for p in ev.files() if p.is_file()}
+    out.update({f"grade/{p.name}": sha256(p) for p in grade_files})
+    return out
+
+
+def versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def manifest(ev: EvidenceBase, grade_files: list[Path], params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "inputs": input_files(ev, grade_files),
+        "parameters": params,
+        "versions": versions(),
+        "git_commit": git_commit(),
+        "rendered_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+    }
+
+
+def fingerprint(frames: list[pd.DataFrame]) -> str:
+    payload = [f.drop(columns=[c for c in f if str(c).startswith("_")]).astype(str).to_dict("records") for f in frames]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def population_summary(ev: EvidenceBase, pa: PopulationAssessment) -> dict[str, Any]:
+    """What ``duiding diff`` compares for one population."""
+    p = pa.population
+    studies, results = ev.of("studies", p), ev.of("results", p)
+    sources, rob = ev.of("sources", p), ev.of("risk_of_bias", p)
+    fingerprints = {}
+    for sid in studies["study_id"]:
+        res = results[results["study_id"] == sid]
+        src = sources[sources["result_id"].isin(res["result_id"])]
+        frames = [studies[studies["study_id"] == sid], res, src, rob[rob["study_id"] == sid]]
+        fingerprints[str(sid)] = fingerprint(frames)
+    analyses: dict[str, Any] = {}
+    for o in [*pa.outcomes, *pa.alternative]:
+        r = o.result
+        key = f"{o.spec.outcome}/{o.spec.window}/{o.spec.measure}"
+        analyses[key] = None
+        if r is not None:
+            analyses[key] = {
+                "k": r.k,
+                "estimate": r.estimate,
+                "ci_low": r.ci_low,
+                "ci_high": r.ci_high,
+                "certainty": o.grading.level.en if o.grading else None,
+                "studies": r.studies,
+            }
+    c = conclude(pa)
+    return {
+        "studies": fingerprints,
+        "analyses": analyses,
+        "conclusion": {"meets": c.meets, "verdict_nl": verdict(c.meets)},
+    }
+
+
+def load_manifest(path: str | Path) -> dict[str, Any]:
+    """A manifest (or a report folder holding one), checked before anything uses it."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "manifest.json"
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise InputError([f"{path}: manifest not found"]) from None
+    except PermissionError:
+        raise InputError([f"{path}: cannot be read (permission denied)"]) from None
+    except IsADirectoryError:
+        raise InputError([f"{path}: is a folder without manifest.json"]) from None
+    except UnicodeDecodeError:
+        raise InputError([f"{path}: not a manifest (not UTF-8 text)"]) from None
+    except json.JSONDecodeError as exc:
+        raise InputError([f"{path}, line {exc.lineno}: not valid JSON ({exc.msg})"]) from None
+    check_manifest(data, str(path))
+    return data
+
+
+def check_manifest(data: Any, source: str) -> None:
+    """The parts of a manifest that ``diff`` reads, with their types."""
+    if not isinstance(data, dict):
+        raise InputError([f"{source}: not a manifest (expected a JSON object)"])
+    if "results" not in data:
+        raise InputError([f"{source}: no 'results' section (rendered by an older duiding?)"])
+    problems = []
+    results = data["results"]
+    if not isinstance(results, dict):
+        raise InputError([f"{source}, results: expected an object per population"])
+    for p, pop in results.items():
+        where = f"{source}, results.{p}"
+        if not isinstance(pop, dict):
+            problems.append(f"{where}: expected an object")
+            continue
+        if not isinstance(pop.get("studies", {}), dict):
+            problems.append(f"{where}.studies: expected an object of study fingerprints")
+        analyses = pop.get("analyses", {})
+        if not isinstance(analyses, dict):
+            problems.append(f"{where}.analyses: expected an object")
+            continue
+        for key, a in analyses.items():
+            if a is None:
+                continue
+            if not isinstance(a, dict):
+                problems.append(f"{where}.analyses.{key}: expected an object or null")
+                continue
+            for field in ("k", "estimate"):
+                if not isinstance(a.get(field), int | float) or isinstance(a.get(field), bool):
+                    problems.append(f"{where}.analyses.{key}.{field}: expected a number, got {a.get(field)!r}")
+        if not isinstance(pop.get("conclusion", {}), dict):
+            problems.append(f"{where}.conclusion: expected an object")
+    if problems:
+        raise InputError(problems)
