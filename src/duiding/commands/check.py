@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from pathlib import Path
 
 
-def command(args) -> int:
-    from ..evidence import load_evidence, summary
+def command(args: argparse.Namespace) -> int:
+    from ..evidence import POPULATIONS, load_evidence, summary
+    from ..grade import load_assessor_ratings, plan_analyses, unrated_studies
 
-    report = summary(load_evidence(args.evidence))
+    ev = load_evidence(args.evidence)
+    report = summary(ev)
+    for p in POPULATIONS:
+        # Studies in any analysis without a rating, counting the assessor's own ratings
+        # (grade/risk_of_bias/<population>.yaml) where the grade folder is there.
+        studies = set(ev.of("studies", p)["study_id"])
+        assessor = load_assessor_ratings(args.grade, p, studies) if Path(args.grade).is_dir() else {}
+        report["populations"][p]["studies_without_rob"] = unrated_studies(plan_analyses(ev, p, assessor_robs=assessor))
+        report["populations"][p]["assessor_rob_studies"] = len(assessor)
     if args.format == "json":
         sys.stdout.write(json.dumps(report, indent=1) + "\n")
         return 0
     for name, counts in report["populations"].items():
-        details = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items())
+        details = ", ".join(f"{k.replace('_', ' ')} {_short(v)}" for k, v in counts.items() if k != "screening")
         print(f"{name}: {details}")
     print(f"results without source: {report['results_without_source']}")
     print(f"{args.evidence}: OK")
     return 0
+
+
+def _short(value: object) -> str:
+    """A count as it is; a list as its length with the first names."""
+    if isinstance(value, list):
+        names = ", ".join(value[:5]) + (", …" if len(value) > 5 else "")
+        return f"{len(value)}" + (f" ({names})" if value else "")
+    return str(value)

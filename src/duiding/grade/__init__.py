@@ -11,12 +11,20 @@ of :class:`Rating`; ``conclude`` → :class:`Conclusion`; ``sof_table`` → :cla
 ``study_robs`` → :class:`StudyRob`; ``load_rules`` → :class:`GradeRules`.
 """
 
-from .analysis import AnalysisSet, OutcomeAnalysis, analyse, fit_rows, leave_one_out_range, plan_analyses
+from .analysis import (
+    AnalysisSet,
+    OutcomeAnalysis,
+    analyse,
+    fit_rows,
+    leave_one_out_range,
+    plan_analyses,
+    unrated_studies,
+)
 from .assessment import GradedOutcome, PopulationAssessment, assess, grade_analyses, grade_outcome
 from .conclusion import Conclusion, Step, conclude
 from .domains import DOMAINS, Grading, Phrase, Rating, Reason, suggest
 from .judgements import CERTAINTY, Judgements, load_judgements
-from .rob import NOT_ASSESSED, StudyRob, study_robs
+from .rob import NOT_ASSESSED, StudyRob, all_robs, load_assessor_ratings, study_robs
 from .rules import GradeRules, load_rules
 from .sof import Footnote, SofRow, SofTable, sof_table
 
@@ -40,6 +48,7 @@ __all__ = [
     "SofTable",
     "Step",
     "StudyRob",
+    "all_robs",
     "analyse",
     "assess",
     "conclude",
@@ -47,10 +56,12 @@ __all__ = [
     "grade_analyses",
     "grade_outcome",
     "leave_one_out_range",
+    "load_assessor_ratings",
     "load_judgements",
     "load_rules",
     "plan_analyses",
     "sof_table",
     "study_robs",
     "suggest",
+    "unrated_studies",
 ]

@@ -17,7 +17,7 @@ import pandas as pd
 from ..evidence import EvidenceBase, Selection, Spec, all_specs, extract, select
 from ..meta import EffectSizes, MetaResult, Model, StudyData, SubgroupResult
 from ..meta import fit as fit_batch
-from .rob import StudyRob, overall_of, study_robs
+from .rob import StudyRob, all_robs, overall_of
 
 
 def fit_rows(rows: pd.DataFrame, method: str, test: str) -> MetaResult:
@@ -109,10 +109,19 @@ class AnalysisSet:
     robs: dict[str, StudyRob]
 
 
-def plan_analyses(ev: EvidenceBase, population: str, method: str = "REML", test: str = "knha") -> AnalysisSet:
-    """Select the studies of every analysis of the plan (fits follow when asked for)."""
+def plan_analyses(
+    ev: EvidenceBase,
+    population: str,
+    method: str = "REML",
+    test: str = "knha",
+    assessor_robs: dict[str, StudyRob] | None = None,
+) -> AnalysisSet:
+    """Select the studies of every analysis of the plan (fits follow when asked for).
+
+    Risk of bias per study: the assessor's rating where given, else the evidence base's.
+    """
     extracted = extract(ev.results, ev.instruments)
-    robs = study_robs(ev.of("risk_of_bias", population))
+    robs = all_robs(ev.of("risk_of_bias", population), assessor_robs or {})
 
     def specs(measure: str) -> list[OutcomeAnalysis]:
         return [analyse(s, ev, extracted, robs) for s in all_specs(population, measure, method, test)]
@@ -127,3 +136,9 @@ def leave_one_out_range(res: MetaResult) -> tuple[float, float] | None:
         return None
     ests = loo.estimate[np.isfinite(loo.estimate)]
     return (float(ests.min()), float(ests.max())) if ests.size else None
+
+
+def unrated_studies(analyses: AnalysisSet) -> list[str]:
+    """Studies that enter any analysis of the plan without a risk-of-bias rating."""
+    used = {s for a in [*analyses.primary, *analyses.alternative] for s in a.selection.rows["study_id"]}
+    return sorted(used - set(analyses.robs))

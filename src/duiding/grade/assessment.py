@@ -96,4 +96,5 @@ def grade_analyses(analyses: AnalysisSet, judgements: Judgements) -> PopulationA
 
 def assess(ev: EvidenceBase, judgements: Judgements, method: str = "REML", test: str = "knha") -> PopulationAssessment:
     """Every analysis of the plan for one population, graded (MD on 0-100, then SMD)."""
-    return grade_analyses(plan_analyses(ev, judgements.population, method, test), judgements)
+    analyses = plan_analyses(ev, judgements.population, method, test, judgements.rob_ratings)
+    return grade_analyses(analyses, judgements)

@@ -10,7 +10,7 @@ Nothing here writes to ``grade/``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from ..config import read_yaml
 from ..errors import InputError
 from ..evidence import POPULATIONS, load_plan
 from .domains import DOMAINS, Grading, Phrase, Rating, reason
+from .rob import StudyRob, load_assessor_ratings
 
 LEVELS_ALLOWED = {d: (0, -1, -2) for d in DOMAINS} | {"imprecision": (0, -1, -2, -3)}
 CERTAINTY = {"very low": 1, "low": 2, "moderate": 3, "high": 4}
@@ -48,6 +49,7 @@ class Judgements:
     thresholds: dict[str, dict[str, Any]]
     indirectness: list[dict[str, Any]]
     overrides: list[dict[str, Any]]
+    rob_ratings: dict[str, StudyRob] = field(default_factory=dict)  # grade/risk_of_bias/<population>.yaml
 
     @property
     def display_path(self) -> str:
@@ -77,8 +79,10 @@ class Judgements:
         return grading
 
 
-def load_judgements(folder: str | Path, population: str) -> Judgements:
-    """Read and validate one population's judgements file; every problem at once."""
+def load_judgements(folder: str | Path, population: str, studies: set[str] | None = None) -> Judgements:
+    """Read and validate one population's judgements file (and its risk-of-bias ratings,
+    ``grade/risk_of_bias/<population>.yaml``, where present); every problem at once.
+    ``studies`` are the population's study ids, to check the ratings against."""
     path = Path(folder) / f"{population}.yaml"
     if population not in POPULATIONS:
         raise InputError([f"{path}: unknown population (expected one of {', '.join(POPULATIONS)})"])
@@ -141,6 +145,7 @@ def load_judgements(folder: str | Path, population: str) -> Judgements:
         thresholds=thresholds,
         indirectness=list(data.get("indirectness") or []),
         overrides=list(data.get("overrides") or []),
+        rob_ratings=load_assessor_ratings(folder, population, studies),
     )
 
 
