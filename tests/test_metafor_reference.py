@@ -54,8 +54,11 @@ def escalc(case: dict) -> tuple[EffectSizes, Table2x2 | None]:
 
 def result(case: dict) -> MetaResult:
     effects, table = escalc(case)
-    study = np.array(case["data"]["study"]).astype(str)
-    return fit(StudyData(study, effects, table), Model(case["measure"], case["method"], case["test"]))[0]
+    d = case["data"]
+    study = np.array(d["study"]).astype(str)
+    ni = np.array(d["n1"], float) + np.array(d["n2"], float) if "n1" in d else None
+    model = Model(case["measure"], case["method"], case["test"])
+    return fit(StudyData(study, effects, table, ni), model)[0]
 
 
 @pytest.fixture(scope="module")
@@ -158,3 +161,45 @@ def test_documented_bcg_values(results):
     assert round(r.se, 4) == 0.1798
     assert round(r.tau2, 4) == 0.3132
     assert round(r.i2, 2) == 92.22
+
+
+def test_k1_with_knapp_hartung_uses_z_as_metafor(results):
+    r = results["synthetic_k1_GEN_REML_knha"]
+    assert r.test_used == "z" and r.se > 0 and math.isfinite(r.ci_low)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["influence"]], ids=lambda c: c["name"])
+def test_influence(case, results):
+    inf = results[case["name"]].influence()
+    ref = case["influence"]
+    for key in ("rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "q_del", "hat", "weight", "dfbetas"):
+        for i, value in enumerate(ref[key]):
+            close(float(getattr(inf, key)[i]), value, f"{case['name']}.influence.{key}[{i}]")
+    assert list(inf.influential) == ref["influential"], case["name"]
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["cumul"]], ids=lambda c: c["name"])
+def test_cumulative(case, results):
+    ref = case["cumul"]
+    cu = results[case["name"]].cumul(ref["order"])
+    order = np.argsort(np.array(ref["order"], float), kind="stable")  # metafor lists the steps in order
+    for key in ("estimate", "se", "ci_low", "ci_high", "pval", "q", "q_pval", "tau2", "i2", "h2"):
+        ours = np.asarray(getattr(cu, key), float)[order]
+        for step, value in enumerate(ref[key]):
+            close(float(ours[step]), value, f"{case['name']}.cumul.{key}[{step}]")
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["ranktest"]], ids=lambda c: c["name"])
+def test_ranktest(case, results):
+    rt = results[case["name"]].ranktest()
+    close(rt.tau, case["ranktest"]["tau"], f"{case['name']}.ranktest.tau")
+    close(rt.pval, case["ranktest"]["pval"], f"{case['name']}.ranktest.pval")
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["regtest_ni"]], ids=lambda c: c["name"])
+def test_regtest_on_sample_size(case, results):
+    r = results[case["name"]]
+    for predictor, ref in case["regtest_ni"].items():
+        test = r.regtest(predictor)
+        close(test.stat, ref["stat"], f"{case['name']}.regtest.{predictor}.stat")
+        close(test.pval, ref["pval"], f"{case['name']}.regtest.{predictor}.pval")

@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test", default="z", help="z, knha (Knapp-Hartung) or adhoc (modified Knapp-Hartung)")
     p.add_argument("--by", help="pool every group of rows with the same value in this column")
     p.add_argument("--subgroup", help="subgroup analysis on this column, with the test for differences")
+    p.add_argument("--order", help="numeric column (e.g. year) that orders the cumulative meta-analysis")
     p.add_argument("--format", default="json", choices=("json", "table"))
     p.add_argument("--mid", type=_number, help="clinical relevance threshold (> 0, analysis scale): adds GRADE")
     p.add_argument("--sep", type=_separator, help="comma, semicolon or tab (default: detected from the header)")

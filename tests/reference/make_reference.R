@@ -42,6 +42,11 @@
 #   rma(res$yi, res$vi, method = "FE") on the fit's own per-study yi/vi (double-zero
 #   studies left out, as for Q); rma.mh / rma.peto objects are not accepted by
 #   regtest()/trimfill().
+# * confint(): control also sets tau2.max = 1e7, so that upper bounds beyond
+#   metafor's default search limit max(100, 10 * tau2) are the real roots.
+# * influence(), cumul(), ranktest() and regtest(predictor = "ni"/"ninv") for
+#   rma.uni fits (influence needs k >= 2; MH/Peto have no influence()); cumul()
+#   uses the order in the case's "cumul_order" (year where the data set has one).
 # * Any piece that fails yields null plus a message in the case's "notes";
 #   warnings raised by metafor are also recorded in "notes".
 
@@ -52,7 +57,7 @@ suppressPackageStartupMessages({
 })
 
 CTRL    <- list(threshold = 1e-12, maxiter = 1000, tol = 1e-12)
-CI_CTRL <- list(tol = 1e-12, maxiter = 1000)
+CI_CTRL <- list(tol = 1e-12, maxiter = 1000, tau2.max = 1e7)
 
 FE_TYPES <- c("FE", "MH", "PETO")
 BINARY   <- c("RR", "OR", "RD")
@@ -208,7 +213,7 @@ trimfill_summary <- function(res, method, es, k) {
 }
 
 leave1out_summary <- function(res, method, study, k) {
-  if (k < 3) return(NULL)
+  if (k < 2) return(NULL)
   l1 <- safe("leave1out", leave1out(res))
   if (is.null(l1)) return(NULL)
   is_fe <- method %in% FE_TYPES
@@ -225,6 +230,46 @@ leave1out_summary <- function(res, method, study, k) {
     i2       = num(l1$I2[i]),
     h2       = num(l1$H2[i])
   ))
+}
+
+influence_summary <- function(res, method, study, k) {
+  if (k < 2 || method %in% c("MH", "PETO")) return(NULL)
+  inf <- safe("influence", influence(res))
+  if (is.null(inf)) return(NULL)
+  i <- inf$inf
+  list(study = arr(study), rstudent = arr(i$rstudent), dffits = arr(i$dffits),
+       cook_d = arr(i$cook.d), cov_r = arr(i$cov.r), tau2_del = arr(i$tau2.del),
+       q_del = arr(i$QE.del), hat = arr(i$hat), weight = arr(i$weight),
+       dfbetas = arr(inf$dfbs[[1]]), influential = arr(inf$is.infl))
+}
+
+cumul_summary <- function(res, method, order) {
+  if (method %in% c("MH", "PETO")) return(NULL)
+  cu <- safe("cumul", do.call(cumul, list(res, order = order)))
+  if (is.null(cu)) return(NULL)
+  list(order = arr(order), estimate = arr(cu$estimate), se = arr(cu$se),
+       ci_low = arr(cu$ci.lb), ci_high = arr(cu$ci.ub), pval = arr(cu$pvals),
+       q = arr(cu$Q), q_pval = arr(cu$Qp),
+       tau2 = if (is.null(cu$tau2)) arr(rep(0, length(cu$Q))) else arr(cu$tau2),
+       i2 = arr(cu$I2), h2 = arr(cu$H2))
+}
+
+ranktest_summary <- function(res, method, k) {
+  if (k < 2 || method %in% c("MH", "PETO")) return(NULL)
+  rt <- safe("ranktest", ranktest(res))
+  if (is.null(rt)) return(NULL)
+  list(tau = num(rt$tau), pval = num(rt$pval))
+}
+
+regtest_ni_summary <- function(res, method, d, k) {
+  if (k < 3 || method %in% c("MH", "PETO") || is.null(d$n1)) return(NULL)
+  ni <- d$n1 + d$n2
+  out <- list()
+  for (pred in c("ni", "ninv")) {
+    rt <- safe(paste("regtest", pred), regtest(res, ni = ni, predictor = pred))
+    out[[pred]] <- if (is.null(rt)) NULL else list(stat = num(rt$zval), pval = num(rt$pval))
+  }
+  out
 }
 
 # separate fits per subgroup (same measure/method/test), plus the
@@ -260,7 +305,7 @@ subgroup_summary <- function(measure, method, test, d, es, sg) {
 # one case
 # ---------------------------------------------------------------------------
 
-make_case <- function(name, measure, method, data, test = "z", subgroup = NULL) {
+make_case <- function(name, measure, method, data, test = "z", subgroup = NULL, order = NULL) {
   .notes <<- character(0)
   es  <- compute_escalc(measure, method, data)
   res <- safe("fit", fit_model(measure, method, test, data, es))
@@ -275,14 +320,20 @@ make_case <- function(name, measure, method, data, test = "z", subgroup = NULL) 
       list(column = subgroup$column, values = arr(subgroup$values)),
     escalc = list(yi = arr(es$yi), vi = arr(es$vi)),
     fit = NULL, egger = NULL, trimfill = NULL,
-    leave_one_out = NULL, subgroups = NULL
+    leave_one_out = NULL, subgroups = NULL,
+    influence = NULL, cumul = NULL, ranktest = NULL, regtest_ni = NULL
   )
+  if (is.null(order)) order <- rev(seq_len(k))
   if (!is.null(res)) {
     case$fit           <- fit_summary(res, method)
     case$egger         <- egger_summary(res, method, es, k)
     case$trimfill      <- trimfill_summary(res, method, es, k)
     case$leave_one_out <- leave1out_summary(res, method, data$study, k)
     case$subgroups     <- subgroup_summary(measure, method, test, data, es, subgroup)
+    case$influence     <- influence_summary(res, method, data$study, k)
+    case$cumul         <- cumul_summary(res, method, order)
+    case$ranktest      <- ranktest_summary(res, method, k)
+    case$regtest_ni    <- regtest_ni_summary(res, method, data, k)
   }
   if (method %in% c("MH", "PETO") && any(data$e1 == 0 & data$e2 == 0))
     add_note(paste("double-zero study kept in escalc (drop00 = FALSE) but excluded from",
@@ -290,7 +341,8 @@ make_case <- function(name, measure, method, data, test = "z", subgroup = NULL) 
                    "MH/Peto weight of that study = 0"))
   case$notes <- if (length(.notes)) paste(unique(.notes), collapse = "; ") else NULL
   # keep explicit nulls for absent pieces
-  for (key in c("subgroup", "fit", "egger", "trimfill", "leave_one_out", "subgroups", "notes"))
+  for (key in c("subgroup", "fit", "egger", "trimfill", "leave_one_out", "subgroups",
+                "influence", "cumul", "ranktest", "regtest_ni", "notes"))
     if (is.null(case[[key]])) case[key] <- list(NULL)
   case
 }
@@ -388,11 +440,14 @@ add_case <- function(...) {
   cases[[length(cases) + 1]] <<- case
 }
 
-# dat.bcg RR
+# dat.bcg RR (cumulative by publication year)
 for (m in c("FE", "DL", "REML", "PM", "SJ", "ML", "HE", "EB"))
-  add_case(paste0("bcg_RR_", m), "RR", m, bcg)
+  add_case(paste0("bcg_RR_", m), "RR", m, bcg, order = dat.bcg$year)
 for (m in c("REML", "DL"))
-  add_case(paste0("bcg_RR_", m, "_knha"), "RR", m, bcg, test = "knha")
+  add_case(paste0("bcg_RR_", m, "_knha"), "RR", m, bcg, test = "knha", order = dat.bcg$year)
+# modified Knapp-Hartung (test = "adhoc", Roever et al. 2015) for every estimator
+for (m in c("FE", "DL", "REML", "PM", "SJ", "ML", "HE", "EB"))
+  add_case(paste0("bcg_RR_", m, "_adhoc"), "RR", m, bcg, test = "adhoc", order = dat.bcg$year)
 # dat.bcg OR
 for (m in c("FE", "MH", "PETO", "REML"))
   add_case(paste0("bcg_OR_", m), "OR", m, bcg)
@@ -405,6 +460,7 @@ for (ms in c("MD", "SMD")) {
   for (m in c("FE", "DL", "REML", "PM", "SJ", "ML", "HE", "EB"))
     add_case(paste0("normand1999_", ms, "_", m), ms, m, normand)
   add_case(paste0("normand1999_", ms, "_REML_knha"), ms, "REML", normand, test = "knha")
+  add_case(paste0("normand1999_", ms, "_REML_adhoc"), ms, "REML", normand, test = "adhoc")
 }
 
 # GEN data sets
@@ -412,6 +468,7 @@ for (ds in list(list("hackshaw1998", hackshaw), list("bangertdrowns2004", banger
   for (m in c("REML", "DL", "PM", "FE"))
     add_case(paste0(ds[[1]], "_GEN_", m), "GEN", m, ds[[2]])
   add_case(paste0(ds[[1]], "_GEN_REML_knha"), "GEN", "REML", ds[[2]], test = "knha")
+  add_case(paste0(ds[[1]], "_GEN_PM_adhoc"), "GEN", "PM", ds[[2]], test = "adhoc")
 }
 add_case("synthetic_asymmetric_k12_GEN_REML", "GEN", "REML", syn_asym)
 add_case("synthetic_asymmetric_k12_GEN_FE", "GEN", "FE", syn_asym)
@@ -425,8 +482,19 @@ add_case("normand1999_MD_DL_subgroup_synthetic_grp", "MD", "DL", normand,
 # edge cases
 add_case("synthetic_k1_GEN_REML", "GEN", "REML", syn_k1)
 add_case("synthetic_k1_GEN_FE", "GEN", "FE", syn_k1)
+# k = 1 with Knapp-Hartung: metafor switches to the z test ("Setting argument test='z' since k=1")
+add_case("synthetic_k1_GEN_REML_knha", "GEN", "REML", syn_k1, test = "knha")
+add_case("synthetic_k1_GEN_DL_adhoc", "GEN", "DL", syn_k1, test = "adhoc")
 add_case("normand1999_first2_k2_MD_REML", "MD", "REML", normand_first2)
 add_case("normand1999_first2_k2_MD_DL", "MD", "DL", normand_first2)
+# k = 2 with Knapp-Hartung: leave-one-out and cumulative fits have k = 1 (z test)
+add_case("normand1999_first2_k2_MD_REML_knha", "MD", "REML", normand_first2, test = "knha")
+add_case("normand1999_first2_k2_MD_DL_adhoc", "MD", "DL", normand_first2, test = "adhoc")
+# two MD studies on a 0-100 scale far apart: the Q-profile upper bound of tau2 lies far
+# beyond metafor's default search limit max(100, 10 * tau2)
+syn_two_md <- list(study = c("A", "B"), yi = c(-10, -30), vi = c(20, 25))
+add_case("synthetic_two_md_GEN_REML", "GEN", "REML", syn_two_md)
+add_case("synthetic_two_md_GEN_DL_knha", "GEN", "DL", syn_two_md, test = "knha")
 for (m in c("REML", "DL", "PM"))
   add_case(paste0("synthetic_homogeneous_tau2zero_GEN_", m), "GEN", m, syn_homog)
 add_case("synthetic_homogeneous_GEN_REML_knha_se_below_z", "GEN", "REML", syn_homog, test = "knha")

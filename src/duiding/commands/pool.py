@@ -2,14 +2,14 @@
 
 The JSON contract: one object per group with ``k, estimate, se, ci_low, ci_high, pval,
 df, tau2, tau2_ci_*, i2, i2_ci_*, h2, h2_ci_*, q, q_df, q_pval, pi_low, pi_high,
-test_used, studies, egger, trimfill, leave_one_out`` (plus ``subgroups`` with
-``--subgroup`` and ``grade`` with ``--mid``). Every statistic is computed for all groups
-in one vectorised pass; only the conversion into dictionaries loops.
+test_used, studies, egger, trimfill, leave_one_out, cumulative, ranktest, influence,
+notes`` (plus ``subgroups`` with ``--subgroup`` and ``grade`` with ``--mid``). Every
+statistic is computed for all groups in one vectorised pass; only the conversion into
+dictionaries loops.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from typing import Any
@@ -19,8 +19,9 @@ import numpy as np
 from ..errors import ModelError, Problems
 from ..meta import MetaBatch, Model, StudyData, SubgroupBatch
 from ..meta import fit as fit_batch
+from ..meta.cumulative import FIELDS as CUMUL_FIELDS
 from ..meta.leave1out import FIELDS as LOO_FIELDS
-from .pool_input import CsvTable, check, group_codes, optional_numbers, read_table, study_input
+from .pool_input import CsvTable, check, group_codes, numeric_columns, optional_numbers, read_table, study_input
 
 FIT_COLUMNS = (
     "k",
@@ -99,8 +100,15 @@ def fit_columns(batch: MetaBatch) -> dict[str, list[Any]]:
     return out
 
 
-def records(batch: MetaBatch) -> list[dict[str, Any]]:
-    """One JSON-ready dictionary per group (arrays converted to Python lists once)."""
+INFLUENCE_FIELDS = ("rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "q_del", "hat", "weight", "dfbetas")
+
+
+def records(batch: MetaBatch, cumul_order: np.ndarray | None = None) -> list[dict[str, Any]]:
+    """One JSON-ready dictionary per group (arrays converted to Python lists once).
+
+    ``cumul_order`` (one number per study) orders the cumulative meta-analysis; input
+    order if None.
+    """
     grid, model = batch.grid, batch.model
     cols = fit_columns(batch)
     y, v, w = floats(grid.y), floats(grid.v), floats(batch.fit.weights)
@@ -113,6 +121,13 @@ def records(batch: MetaBatch) -> list[dict[str, Any]]:
     loo = batch.leave1out()
     loo_cols = {name: floats(getattr(loo, name)) for name in LOO_FIELDS}
     test_used = [str(t) for t in batch.fit.test_used]
+    cu = batch.cumul(cumul_order)
+    cu_cols = {name: floats(getattr(cu, name)) for name in CUMUL_FIELDS}
+    cu_step = cu.step
+    rank = batch.ranktest()
+    rank_tau, rank_p = floats(rank.tau), floats(rank.pval)
+    inf = batch.influence() if batch.model.inverse_variance else None
+    inf_cols = {} if inf is None else {name: floats(getattr(inf, name)) for name in INFLUENCE_FIELDS}
     out = []
     for g in range(grid.n_groups):
         rec: dict[str, Any] = {
@@ -130,6 +145,9 @@ def records(batch: MetaBatch) -> list[dict[str, Any]]:
             for name, j in zip(names, cells, strict=True)
         ]
         rec["egger"] = None if eg_stat[g] is None else {"stat": eg_stat[g], "pval": eg_p[g]}
+        notes = []
+        if len(cells) >= 3 and not eg.defined[g]:
+            notes.append("Egger test not defined: the standard errors do not vary")
         rec["trimfill"] = None
         if tf.available[g]:
             est, se, lo, hi = (c[g] for c in tf_cols)
@@ -146,6 +164,17 @@ def records(batch: MetaBatch) -> list[dict[str, Any]]:
         if len(cells) >= 2:
             for name, j in zip(names, cells, strict=True):
                 rec["leave_one_out"].append({"study": name, **{f: loo_cols[f][g][j] for f in LOO_FIELDS}})
+        steps = sorted(zip(cu_step[g][cells], names, cells, strict=True))
+        rec["cumulative"] = [
+            {"step": int(step), "study": name, **{f: cu_cols[f][g][j] for f in CUMUL_FIELDS}} for step, name, j in steps
+        ]
+        rec["ranktest"] = None if rank_tau[g] is None else {"tau": rank_tau[g], "pval": rank_p[g]}
+        rec["influence"] = []
+        if inf is not None and len(cells) >= 2:
+            for name, j in zip(names, cells, strict=True):
+                values = {f: inf_cols[f][g][j] for f in INFLUENCE_FIELDS}
+                rec["influence"].append({"study": name, **values, "influential": bool(inf.influential[g, j])})
+        rec["notes"] = notes
         out.append(rec)
     return out
 
@@ -153,7 +182,7 @@ def records(batch: MetaBatch) -> list[dict[str, Any]]:
 def subgroup_records(sub: SubgroupBatch, column: str, n_groups: int) -> list[dict[str, Any]]:
     """The ``subgroups`` object of every group: fits per subgroup value and Q-between."""
     out: list[dict[str, Any]] = [{"column": column, "groups": []} for _ in range(n_groups)]
-    for row, rec in enumerate(records(sub.within)):
+    for row, rec in enumerate(records(sub.within, None)):
         rec.pop("group")
         rec["value"] = sub.value_of[row]
         out[int(sub.parents[row])]["groups"].append(rec)
@@ -206,14 +235,20 @@ def run(
     mid: float | None = None,
     sep: str | None = None,
     decimal: str | None = None,
+    order: str | None = None,
 ) -> tuple[list[dict[str, Any]], CsvTable]:
     """Read, fit and assemble the records of a ``pool`` call."""
     model = Model(measure, method, test)
     table = read_table(path, sep, decimal)
     codes, labels = group_codes(table, by) if by else (None, None)
     data: StudyData = study_input(table, measure, model.study_measure, codes)
+    order_values = None
+    if order:
+        problems = Problems(table.source)
+        order_values = numeric_columns(table, (order,), problems).get(order)
+        problems.raise_if_any()
     batch = fit_batch(data, model, codes, labels)
-    out = records(batch)
+    out = records(batch, order_values)
     if mid is not None:
         for rec, grade in zip(out, grade_records(batch, table, mid), strict=True):
             rec["grade"] = grade
@@ -227,7 +262,16 @@ def run(
 
 def command(args) -> int:
     results, table = run(
-        args.input, args.measure, args.method, args.test, args.by, args.subgroup, args.mid, args.sep, args.decimal
+        args.input,
+        args.measure,
+        args.method,
+        args.test,
+        args.by,
+        args.subgroup,
+        args.mid,
+        args.sep,
+        args.decimal,
+        args.order,
     )
     if (table.sep, table.decimal) != (",", "."):
         print(f"duiding pool: read {table.source} as {table.described} ({len(table)} rows)", file=sys.stderr)
@@ -235,10 +279,11 @@ def command(args) -> int:
         for rec in results:
             rec.pop("group")
     if args.format == "json":
+        import orjson  # several times faster than json for the large batch output
+
         payload: Any = results if args.by else results[0]
-        # json.dumps without indentation uses the C encoder: batches stay fast.
-        sys.stdout.write(json.dumps(payload, indent=None if args.by else 1, allow_nan=False))
-        sys.stdout.write("\n")
+        options = orjson.OPT_APPEND_NEWLINE | (0 if args.by else orjson.OPT_INDENT_2)
+        sys.stdout.write(orjson.dumps(payload, option=options).decode("utf-8"))
     else:
         from .pool_table import format_table
 

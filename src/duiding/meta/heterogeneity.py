@@ -1,8 +1,12 @@
 """Confidence intervals for τ², I² and H² by the Q-profile method (metafor's confint).
 
 The bounds solve Q(τ²) = χ²-quantiles with k - p df; I² and H² bounds follow from the τ²
-bounds through metafor's definitions. As in metafor the search runs up to
-tau2.max = max(100, 10·τ̂²) and a bound beyond that is reported as tau2.max.
+bounds through metafor's definitions. metafor searches up to ``tau2.max`` (by default
+max(100, 10·τ̂²)) and reports that limit as the bound when the root lies beyond it; on a
+0-100 scale real upper bounds of several hundred are common, so here the bracket is
+widened until the generalised Q falls below the quantile (it always does: Q → 0 as
+τ² → ∞). The result equals metafor's with ``control=list(tau2.max=1e7)`` wherever the
+bound lies below 1e7.
 """
 
 from __future__ import annotations
@@ -29,6 +33,17 @@ class HeterogeneityCI(PerGroup):
     h2_high: Array
 
 
+def widened(y: Array, v: Array, mask: np.ndarray, X: Array | None, target: Array, start: Array) -> Array:
+    """The upper end of the search: ``start`` times 10 until Q(τ²) is at or below ``target``."""
+    hi = start.copy()
+    for _ in range(400):
+        grow = np.isfinite(hi) & (generalised_q(y, v, mask, X, hi) > target)
+        if not grow.any():
+            break
+        hi = np.where(grow, hi * 10, hi)
+    return hi
+
+
 def heterogeneity_ci(fit: Fit) -> HeterogeneityCI:
     """95% Q-profile intervals; NaN for models without τ² (FE, MH, Peto) or k = 1."""
     g = fit.grid
@@ -42,9 +57,9 @@ def heterogeneity_ci(fit: Fit) -> HeterogeneityCI:
     dfp = np.maximum(df, 1)
     crit_u = dist.chi2_isf(alpha / 2, dfp)
     crit_l = dist.chi2_ppf(alpha / 2, dfp)
-    t_max = np.maximum(100.0, 10 * fit.tau2)
     zero = np.zeros(n)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        t_max = widened(g.y, g.v, g.mask, X, crit_l, np.maximum(100.0, 10 * fit.tau2))
         q0 = generalised_q(g.y, g.v, g.mask, X, zero)
         qmax = generalised_q(g.y, g.v, g.mask, X, t_max)
         root_l = bisect_q(g.y, g.v, g.mask, X, crit_l, zero, t_max)

@@ -50,6 +50,7 @@ class Fit:
     h2: Array
     vt: Array
     weights: Array  # (G, K) percent, NaN at padding
+    s2w: Array  # Knapp-Hartung scale applied to the variance (1 for the z test)
 
     @property
     def k(self) -> Array:
@@ -78,8 +79,12 @@ def p_values(stat: Array, df: Array) -> Array:
     return np.where(np.isnan(dfb), dist.z_pval(stat), t)
 
 
-def fit_rma(grid: Grid, method: str, test: str = "z", X: Array | None = None) -> Fit:
-    """Fit a fixed-effect (``FE``) or random-effects model to every group of ``grid``."""
+def fit_rma(grid: Grid, method: str, test: str = "z", X: Array | None = None, start: Array | None = None) -> Fit:
+    """Fit a fixed-effect (``FE``) or random-effects model to every group of ``grid``.
+
+    ``start`` (per group) starts the ML/REML iterations there, e.g. at the full fit's τ²
+    for its leave-one-out refits.
+    """
     if method not in IV_METHODS:
         raise ValueError(f"unknown method {method!r}")
     if test not in TESTS:
@@ -90,7 +95,7 @@ def fit_rma(grid: Grid, method: str, test: str = "z", X: Array | None = None) ->
     k = mask.sum(1)
     p = tau2_estimators.n_params(X)
     with np.errstate(divide="ignore", invalid="ignore"):
-        tau2 = tau2_estimators.estimate(y, v, mask, X, method)
+        tau2 = tau2_estimators.estimate(y, v, mask, X, method, start)
         w = mask / (v + tau2[:, None])
         beta, vb, resid = tau2_estimators.wls(y, w, X)
         residual_df = (k - p).astype(float)
@@ -99,7 +104,8 @@ def fit_rma(grid: Grid, method: str, test: str = "z", X: Array | None = None) ->
         s2w = np.where(rss <= np.finfo(float).eps, 0.0, rss / residual_df)
         if test == "adhoc":
             s2w = np.maximum(s2w, 1.0)
-        vb = vb * np.where(t_test, s2w, 1.0)[:, None, None]
+        scale = np.where(t_test, s2w, 1.0)
+        vb = vb * scale[:, None, None]
         df = np.where(t_test, residual_df, np.nan)
         se = np.sqrt(np.einsum("gii->gi", vb))
         stat = beta / se
@@ -110,6 +116,9 @@ def fit_rma(grid: Grid, method: str, test: str = "z", X: Array | None = None) ->
         q, q_pval, q_df, i2, h2, vt = _heterogeneity(y, v, mask, X, tau2, method)
         weights = np.where(mask, 100 * w / np.sum(w, axis=1, keepdims=True), np.nan)
     bad = k < p
+    if X is not None:  # a design that is not of full rank (a predictor that does not vary) has no fit
+        _, full_rank = tau2_estimators.safe_inv(tau2_estimators.gram(X, mask.astype(float)))
+        bad |= ~full_rank
     return Fit(
         method=method,
         test=test,
@@ -132,6 +141,7 @@ def fit_rma(grid: Grid, method: str, test: str = "z", X: Array | None = None) ->
         h2=h2,
         vt=vt,
         weights=weights,
+        s2w=scale,
     )
 
 

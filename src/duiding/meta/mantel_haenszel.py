@@ -135,4 +135,5 @@ def _fixed_fit(
         h2=np.where(none, 1.0, h2),
         vt=np.full(len(beta), np.nan),
         weights=weights,
+        s2w=np.ones(len(beta)),
     )

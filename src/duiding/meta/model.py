@@ -76,10 +76,10 @@ class Model:
     def inverse_variance(self) -> bool:
         return self.method in IV_METHODS
 
-    def fit_grid(self, data: StudyData, grid: Grid) -> Fit:
-        """Fit every group of ``grid`` (whose cells index into ``data``)."""
+    def fit_grid(self, data: StudyData, grid: Grid, start: np.ndarray | None = None) -> Fit:
+        """Fit every group of ``grid`` (whose cells index into ``data``); ``start``: see fit_rma."""
         if self.inverse_variance:
-            return fit_rma(grid, self.method, self.test)
+            return fit_rma(grid, self.method, self.test, start=start)
         if data.table is None:
             raise ModelError("MH and Peto models need event counts (e1, n1, e2, n2)")
         cells = padded_tables(grid, data.table)

@@ -18,13 +18,16 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ModelError
+from .cumulative import Cumulative, cumul
 from .escalc import EffectSizes
 from .grid import Grid, PerGroup
 from .heterogeneity import HeterogeneityCI, heterogeneity_ci
+from .influence import Influence, influence
 from .inverse_variance import Fit, fit_rma
 from .leave1out import LeaveOneOut, leave1out
 from .model import Model, StudyData
-from .small_study import MIN_K, RegTest, TrimFill, regtest, trimfill
+from .small_study import MIN_K, RankTest, RegTest, TrimFill, ranktest, regtest, trimfill
 from .summary import summary
 
 
@@ -50,8 +53,11 @@ class MetaBatch:
         if labels is None:
             labels = [None] if codes is None else list(range(int(self.codes.max(initial=-1)) + 1))
         self.labels = list(labels)
+        check_range(data, model)
         self.grid = Grid.from_long(data.effects.yi, data.effects.vi, self.codes, len(self.labels))
         self.fit: Fit = model.fit_grid(data, self.grid)
+        check_overflow(self)
+        self._cache: dict[object, object] = {}
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -70,8 +76,8 @@ class MetaBatch:
         """Rows of ``data`` that belong to group ``g``, in input order."""
         return self.grid.order[g, self.cells(g)]
 
-    def _fit_grid(self, grid: Grid) -> Fit:
-        return self.model.fit_grid(self.data, grid)
+    def _fit_grid(self, grid: Grid, start: np.ndarray | None = None) -> Fit:
+        return self.model.fit_grid(self.data, grid, start)
 
     @cached_property
     def _confint(self) -> HeterogeneityCI:
@@ -91,13 +97,41 @@ class MetaBatch:
         """Prediction interval: estimate ± crit · √(SE² + τ²), crit as for the CI (metafor)."""
         return self._prediction
 
-    @cached_property
-    def _regtest(self) -> RegTest:
-        return regtest(self.fit)
+    def regtest(self, predictor: str = "sei") -> RegTest:
+        """metafor's ``regtest``: Egger's test by default; predictors sei, vi, ni, ninv."""
+        key = ("regtest", predictor)
+        if key not in self._cache:
+            ni = None
+            if predictor in ("ni", "ninv"):
+                if self.data.ni is None:
+                    raise ModelError(f"regtest with predictor {predictor} needs the sample size per study")
+                ni = self.grid.pad(self.data.ni)
+            self._cache[key] = regtest(self.fit, predictor, ni)
+        return self._cache[key]  # type: ignore[return-value]
 
-    def regtest(self) -> RegTest:
-        """Egger's regression test (metafor's ``regtest`` default); NaN where k < 3."""
-        return self._regtest
+    @cached_property
+    def _ranktest(self) -> RankTest:
+        return ranktest(self.fit)
+
+    def ranktest(self) -> RankTest:
+        """Begg's rank correlation test (metafor's ``ranktest``)."""
+        return self._ranktest
+
+    def cumul(self, order: np.ndarray | None = None) -> Cumulative:
+        """Cumulative meta-analysis in the order of ``order`` (one value per study; input order if None)."""
+        key = ("cumul", None if order is None else tuple(np.asarray(order, dtype=float).tolist()))
+        if key not in self._cache:
+            cell_order = None if order is None else self.grid.pad(np.asarray(order, dtype=float), np.inf)
+            self._cache[key] = cumul(self.grid, self._fit_grid, cell_order)
+        return self._cache[key]  # type: ignore[return-value]
+
+    @cached_property
+    def _influence(self) -> Influence:
+        return influence(self.fit, self.leave1out())
+
+    def influence(self) -> Influence:
+        """Influence diagnostics (metafor's ``influence``) and the Baujat coordinates."""
+        return self._influence
 
     @cached_property
     def _trimfill(self) -> TrimFill:
@@ -109,7 +143,7 @@ class MetaBatch:
 
     @cached_property
     def _leave1out(self) -> LeaveOneOut:
-        return leave1out(self.grid, self._fit_grid)
+        return leave1out(self.grid, self._fit_grid, self.fit.tau2)
 
     def leave1out(self) -> LeaveOneOut:
         """The fit without each study, for every group and study."""
@@ -186,9 +220,27 @@ class MetaResult:
     def predict(self) -> Prediction:
         return self._at(self.batch.predict())
 
-    def regtest(self) -> RegTest | None:
-        """Egger's test, or None with fewer than three studies."""
-        return self._at(self.batch.regtest()) if self.k >= MIN_K else None
+    def regtest(self, predictor: str = "sei") -> RegTest | None:
+        """The regression test (Egger's by default), or None with fewer than three studies."""
+        return self._at(self.batch.regtest(predictor)) if self.k >= MIN_K else None
+
+    def ranktest(self) -> RankTest | None:
+        """Begg's rank correlation test, or None with fewer than two studies."""
+        return self._at(self.batch.ranktest()) if self.k >= 2 else None
+
+    def cumul(self, order: np.ndarray | list[float] | None = None) -> Cumulative:
+        """Cumulative meta-analysis; ``order`` has one value per study (in study order)."""
+        full = None
+        if order is not None:
+            full = np.full(len(self.batch.data), np.inf)
+            full[self.batch.study_rows(self.index)] = np.asarray(order, dtype=float)
+        return self._at(self.batch.cumul(full))
+
+    def influence(self) -> Influence | None:
+        """Influence diagnostics per study (None for one study, or for MH and Peto fits)."""
+        if self.k < 2 or not self.model.inverse_variance:
+            return None
+        return self._at(self.batch.influence())
 
     def trimfill(self) -> TrimFill | None:
         """Trim-and-fill, or None where it is not available (k < 3, no convergence)."""
@@ -302,3 +354,35 @@ def rma(
     labels = np.arange(1, len(yi) + 1).astype(str) if study is None else np.asarray(study).astype(str)
     data = StudyData(labels, EffectSizes(yi, np.asarray(vi, dtype=float), measure))
     return MetaBatch(data, Model(measure, method, test))[0]
+
+
+def check_range(data: StudyData, model: Model) -> None:
+    """Refuse variances whose inverse overflows (metafor: "Division by zero when computing
+    the inverse variance weights") and effects or variances that are not finite."""
+    es = data.effects
+    if not model.inverse_variance:
+        return
+    with np.errstate(divide="ignore", over="ignore"):
+        bad = ~np.isfinite(es.yi) | ~np.isfinite(es.vi) | (es.vi <= 0) | ~np.isfinite(1 / es.vi)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ModelError(
+            f"study '{data.study[i]}': yi = {es.yi[i]:g}, vi = {es.vi[i]:g} cannot be weighted "
+            "(the variance must be finite and its inverse must not overflow)"
+        )
+
+
+def check_overflow(batch: MetaBatch) -> None:
+    """Refuse fits whose statistics overflowed double precision (e.g. |yi| near 1e308)."""
+    f = batch.fit
+    with np.errstate(invalid="ignore"):
+        core = np.stack([f.estimate, f.se[:, 0], f.tau2, f.q, f.h2], axis=1)
+        huge = np.isinf(core).any(axis=1) | (np.abs(core) > np.finfo(float).max / 1e8).any(axis=1)
+    if huge.any():
+        g = int(np.flatnonzero(huge)[0])
+        name = "" if batch.labels[g] is None else f"group '{batch.labels[g]}': "
+        biggest = float(np.nanmax(np.abs(batch.grid.y[g][batch.grid.mask[g]])))
+        raise ModelError(
+            f"{name}the statistics overflow double precision (largest |yi| = {biggest:g}); "
+            "rescale the effect sizes (e.g. other units) and run again"
+        )

@@ -191,15 +191,21 @@ def log_likelihood(y: Array, v: Array, mask: Mask, X: Array | None, tau2: Array,
 
 def _score_parts(y: Array, v: Array, mask: Mask, X: Array | None, tau2: Array, reml: bool) -> tuple[Array, Array]:
     """(score, expected information) of the (RE)ML likelihood in τ², up to a factor 1/2."""
-    w = mask / (v + tau2[:, None])
-    if X is None:
+    if X is None:  # the hot loop of every ML/REML fit: in-place, few passes over (G, K)
+        w = v + tau2[:, None]
+        np.reciprocal(w, out=w)
+        w *= mask
         total = w.sum(1)
-        r = y - ((w * y).sum(1) / total)[:, None]
-        py2 = ((w * r) ** 2).sum(1)
-        w2 = (w**2).sum(1)
+        r = y - (np.einsum("gk,gk->g", w, y) / total)[:, None]
+        r *= w  # Py = W (y - ȳ_w)
+        py2 = np.einsum("gk,gk->g", r, r)
+        w2 = np.einsum("gk,gk->g", w, w)
         if not reml:
             return py2 - total, w2
-        return py2 - (total - w2 / total), w2 - 2 * (w**3).sum(1) / total + w2**2 / total**2
+        np.multiply(w, w, out=r)  # r now holds w²
+        w3 = np.einsum("gk,gk->g", r, w)
+        return py2 - (total - w2 / total), w2 - 2 * w3 / total + w2**2 / total**2
+    w = mask / (v + tau2[:, None])
     _, _, r = wls(y, w, X)
     py2 = np.sum((w * r) ** 2, axis=1)  # Py = W (y - Xβ̂)
     if not reml:
@@ -207,17 +213,26 @@ def _score_parts(y: Array, v: Array, mask: Mask, X: Array | None, tau2: Array, r
     return py2 - trace_p(w, X), trace_p_squared(w, X)
 
 
-def fisher_scoring(y: Array, v: Array, mask: Mask, X: Array | None, method: str) -> Array:
-    """ML or REML by metafor's Fisher scoring (start: HE truncated at 0).
+def fisher_scoring(y: Array, v: Array, mask: Mask, X: Array | None, method: str, start: Array | None = None) -> Array:
+    """ML or REML: the root of the score, found as metafor does it by Fisher scoring from
+    the HE estimate truncated at 0 (or from ``start``), with metafor's step halving into
+    τ² ≥ 0 and its check for a likelihood at τ² = 0 higher than at the solution.
 
-    Only groups that have not converged are updated in each round. Where scoring has
-    not converged after MAXITER rounds (it can oscillate slowly around the solution;
-    metafor then stops with an error or, at its default threshold, stops early), the
-    root of the score between the last two iterates is found by bisection instead.
+    Fisher scoring converges linearly, which for large or many analyses costs dozens of
+    rounds; once two consecutive iterates are positive, a secant step on the score is
+    taken instead where it lands inside the bracket the iterates define (the same root,
+    reached superlinearly). Only groups that have not converged are updated in each
+    round. Where scoring has not converged after MAXITER rounds (it can oscillate slowly
+    around the solution; metafor then stops with an error or, at its default threshold,
+    stops early), the root of the score between the last two iterates is found by
+    bisection instead.
     """
     reml = method == "REML"
     tau2 = np.maximum(np.nan_to_num(he(y, v, mask, X)), 0.0)
+    if start is not None:  # NaN: no start given for that group
+        tau2 = np.where(np.isnan(start), tau2, start)
     previous = tau2.copy()
+    last_score = np.full(len(tau2), np.nan)
     active = np.flatnonzero(mask.sum(1) > n_params(X))
     for _ in range(MAXITER):
         if active.size == 0:
@@ -225,8 +240,9 @@ def fisher_scoring(y: Array, v: Array, mask: Mask, X: Array | None, method: str)
         xa = None if X is None else X[active]
         t = tau2[active]
         score, info = _score_parts(y[active], v[active], mask[active], xa, t, reml)
-        adj = _halve_into_range(t, np.where(np.isfinite(score / info), score / info, 0.0))
-        previous[active] = t
+        step = _halve_into_range(t, np.where(np.isfinite(score / info), score / info, 0.0))
+        adj = _secant(previous[active], last_score[active], t, score, step)
+        previous[active], last_score[active] = t, score
         tau2[active] = t + adj
         active = active[np.abs(adj) > THRESHOLD * np.maximum(1.0, t)]
     if active.size:
@@ -240,37 +256,58 @@ def fisher_scoring(y: Array, v: Array, mask: Mask, X: Array | None, method: str)
     return np.where((ll0 - ll > LL0_TOL) & (tau2 > LL0_THRESHOLD), 0.0, tau2)
 
 
+def _secant(t0: Array, s0: Array, t1: Array, s1: Array, fisher: Array) -> Array:
+    """The secant step on the score where it is safe, else the Fisher step.
+
+    Safe: both iterates positive, the scores differ, and the secant point stays positive
+    and, when the scores have opposite signs, inside the bracket they define.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = -s1 * (t1 - t0) / (s1 - s0)
+    target = t1 + step
+    ok = np.isfinite(step) & (t0 > 0) & (t1 > 0) & (target > 0) & (s1 != s0) & np.isfinite(s0)
+    bracketed = np.sign(s0) != np.sign(s1)
+    inside = (target > np.minimum(t0, t1)) & (target < np.maximum(t0, t1))
+    ok &= ~bracketed | inside
+    return np.where(ok, step, fisher)
+
+
 def _score_root(y: Array, v: Array, mask: Mask, X: Array | None, reml: bool, lo: Array, hi: Array) -> Array:
     """τ² ≥ 0 where the score changes from positive to negative, by bisection.
 
     The bracket [lo, hi] is widened until score(lo) > 0 > score(hi); if the score is not
-    positive even near 0, the maximum lies on the boundary and τ² = 0.
+    positive even near 0, the maximum lies on the boundary and τ² = 0. Bisection stops
+    at an absolute width of 1e-15·max(1, τ²), far below the 1e-12 the iterations use;
+    only unfinished groups are evaluated in each round.
     """
 
-    def score(t: Array) -> Array:
-        return _score_parts(y, v, mask, X, t, reml)[0]
+    def score(t: Array, rows: np.ndarray) -> Array:
+        xr = None if X is None else X[rows]
+        return _score_parts(y[rows], v[rows], mask[rows], xr, t, reml)[0]
 
+    everyone = np.arange(len(lo))
     hi = np.maximum(hi, 1e-8)
     for _ in range(200):
-        grow = score(hi) > 0
+        grow = score(hi, everyone) > 0
         if not grow.any():
             break
         hi = np.where(grow, hi * 2, hi)
-    for _ in range(200):
-        shrink = (score(lo) <= 0) & (lo > 1e-300)
+    for _ in range(60):
+        shrink = (score(lo, everyone) <= 0) & (lo > 1e-300)
         if not shrink.any():
             break
-        lo = np.where(shrink, lo / 4, lo)
-    boundary = score(lo) <= 0
+        lo = np.where(shrink, lo / 16, lo)
+    boundary = score(lo, everyone) <= 0
     lo = np.where(boundary, 0.0, lo)
-    for _ in range(2000):
-        mid = 0.5 * (lo + hi)
-        positive = score(mid) > 0
-        lo = np.where(positive, mid, lo)
-        hi = np.where(positive, hi, mid)
-        nxt = 0.5 * (lo + hi)
-        if np.all(boundary | (nxt <= lo) | (nxt >= hi)):
+    active = np.flatnonzero(~boundary)
+    for _ in range(400):
+        active = active[hi[active] - lo[active] > 1e-15 * np.maximum(1.0, hi[active])]
+        if active.size == 0:
             break
+        mid = 0.5 * (lo[active] + hi[active])
+        positive = score(mid, active) > 0
+        lo[active] = np.where(positive, mid, lo[active])
+        hi[active] = np.where(positive, hi[active], mid)
     return np.where(boundary, 0.0, 0.5 * (lo + hi))
 
 
@@ -285,18 +322,22 @@ def _halve_into_range(tau2: Array, adj: Array) -> Array:
     return adj
 
 
-def estimate(y: Array, v: Array, mask: Mask, X: Array | None, method: str) -> Array:
-    """τ² per group, truncated at 0; 0 for FE and for groups with a single study."""
+def estimate(y: Array, v: Array, mask: Mask, X: Array | None, method: str, start: Array | None = None) -> Array:
+    """τ² per group, truncated at 0; 0 for FE and for groups with a single study.
+
+    ``start`` (ML and REML only) is where the iterations begin instead of the HE
+    estimate; the root they converge to is the same.
+    """
     k = mask.sum(1)
     if method == "FE":
         return np.zeros(len(k))
     with np.errstate(divide="ignore", invalid="ignore"):
-        tau2 = _estimate(y, v, mask, X, method)
+        tau2 = _estimate(y, v, mask, X, method, start)
     tau2 = np.where(k <= 1, 0.0, tau2)
     return np.maximum(np.nan_to_num(tau2, nan=0.0), 0.0)
 
 
-def _estimate(y: Array, v: Array, mask: Mask, X: Array | None, method: str) -> Array:
+def _estimate(y: Array, v: Array, mask: Mask, X: Array | None, method: str, start: Array | None) -> Array:
     if method == "DL":
         return dl(y, v, mask, X)
     if method == "HE":
@@ -306,5 +347,5 @@ def _estimate(y: Array, v: Array, mask: Mask, X: Array | None, method: str) -> A
     if method in ("PM", "EB"):
         return pm(y, v, mask, X)
     if method in ("ML", "REML"):
-        return fisher_scoring(y, v, mask, X, method)
+        return fisher_scoring(y, v, mask, X, method, start)
     raise ValueError(f"unknown tau² estimator {method!r}")
