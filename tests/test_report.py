@@ -43,9 +43,7 @@ def test_both_files_with_all_populations(rendered):
     assert (rendered / "standpunt.docx").stat().st_size > 10_000
     manifest = json.loads((rendered / "manifest.json").read_text())
     assert manifest["versions"]["numpy"] and manifest["inputs"]
-    assert sorted(p.name for p in (rendered / "notebooks").iterdir()) == sorted(
-        [f"{p}.ipynb" for p in POPULATIONS] + ["evidence.ipynb"]
-    )
+    assert sorted(p.name for p in (rendered / "notebooks").iterdir()) == sorted([f"{p}.ipynb" for p in POPULATIONS])
     assert not list(rendered.glob(".render-*")), "temporary folder left behind"
 
 

@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="reports")
     r.add_argument("--method", help="tau² estimator for the main analyses (default: config)")
     r.add_argument("--test", help="test for the main analyses (default: config)")
-    r.add_argument("--jobs", type=int, default=2, help="notebooks executed in parallel (default 2)")
+    r.add_argument("--jobs", type=int, default=3, help="notebooks executed in parallel (default 3, one per population)")
     r.add_argument("--quiet", action="store_true", help="no progress display")
     r.add_argument("--previous", help="manifest.json (or report folder) of an earlier render: adds 'what changed'")
     r.set_defaults(module="render")

@@ -12,6 +12,7 @@ Public names: ``load_evidence`` → :class:`EvidenceBase`; ``extract`` (effects 
 """
 
 from .base import EvidenceBase
+from .cache import load_validated, save_validated
 from .extraction import extract
 from .load import load_evidence
 from .plan import AnalysisPlan, Spec, Window, all_specs, load_plan
@@ -30,8 +31,10 @@ __all__ = [
     "extract",
     "load_evidence",
     "load_plan",
+    "load_validated",
     "n_participants",
     "poolable",
+    "save_validated",
     "select",
     "summary",
 ]

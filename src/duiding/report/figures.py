@@ -1,4 +1,5 @@
-"""Forest plots (with risk-of-bias dots), funnel plots and risk-of-bias summaries.
+"""Forest plots (with risk-of-bias dots), funnel plots and risk-of-bias summaries, drawn with
+matplotlib.
 
 Figures are returned as PNG bytes rendered without timestamps or software metadata, so
 two renders of the same inputs give identical files.
@@ -7,17 +8,17 @@ two renders of the same inputs give identical files.
 from __future__ import annotations
 
 import io
+from weakref import WeakKeyDictionary
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-import seaborn as sns
 
 from ..grade import StudyRob
 from ..meta import MetaResult
-from .text import num, p_value
+from .text import num, p_value, shortest
 
 ROB_COLOURS = {"low": "#2e8b57", "some": "#f2c12e", "unclear": "#f2c12e", "high": "#c0392b"}
 NOT_ASSESSED = "#c8c8c8"
@@ -41,8 +42,54 @@ ROB_DOMAIN_SHORT = dict(
 Z = 1.959963984540054
 
 
+def _theme(scale: float) -> None:
+    """A plain white style (seaborn's "white" theme, without importing seaborn: it imports
+    scipy.stats, a second per notebook)."""
+    size = 11 * scale
+    plt.rcParams.update(
+        {
+            "axes.facecolor": "white",
+            "figure.facecolor": "white",
+            "axes.grid": False,
+            "axes.edgecolor": "#333333",
+            "axes.labelcolor": "#262626",
+            "text.color": "#262626",
+            "xtick.color": "#262626",
+            "ytick.color": "#262626",
+            "font.size": size,
+            "axes.labelsize": size,
+            "axes.titlesize": size,
+            "xtick.labelsize": size * 0.91,
+            "ytick.labelsize": size * 0.91,
+            "legend.fontsize": size * 0.91,
+            "xtick.major.size": 0,
+            "ytick.major.size": 0,
+        }
+    )
+
+
+def _despine(ax: plt.Axes, left: bool = False, bottom: bool = False) -> None:
+    """Only the axes lines that carry information (seaborn's ``despine``)."""
+    ax.spines["top"].set_visible(False)
+    ax.spines["right"].set_visible(False)
+    ax.spines["left"].set_visible(not left)
+    ax.spines["bottom"].set_visible(not bottom)
+
+
+def _dutch_tick(value: float, _position: int) -> str:
+    """Axis numbers in the report's style: decimal comma, real minus sign."""
+    return shortest(round(value, 10))
+
+
 def _png(fig: plt.Figure, tight: bool = True) -> bytes:
-    """PNG without metadata; ``tight=False`` skips the second layout pass (forest plots set their margins)."""
+    """PNG without metadata, axis numbers in Dutch style; ``tight=False`` skips the second
+    layout pass (forest plots set their margins)."""
+    from matplotlib.ticker import FuncFormatter, ScalarFormatter
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if isinstance(axis.get_major_formatter(), ScalarFormatter):  # numbers, not study names
+                axis.set_major_formatter(FuncFormatter(_dutch_tick))
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight" if tight else None, metadata={"Software": None})
     plt.close(fig)
@@ -54,20 +101,33 @@ def _rob_colour(rob: StudyRob | None, domain: str) -> str:
     return NOT_ASSESSED if level is None else ROB_COLOURS[level]
 
 
+_DRAWN: WeakKeyDictionary[MetaResult, dict[tuple, bytes]] = WeakKeyDictionary()
+
+
 def forest_plot(res: MetaResult, mid: float, robs: dict[str, StudyRob], title: str, scale_label: str) -> bytes:
     """Study estimates with 95% CIs and weights, the pooled diamond, the prediction interval,
-    lines at 0 and at the clinical relevance threshold, and RoB dots per study."""
-    sns.set_theme(style="white", font_scale=0.85)
+    lines at 0 and at the clinical relevance threshold, and RoB dots per study.
+
+    A plot is drawn once per fit and arguments: the notebook shows it, and the report's
+    section takes the same bytes."""
+    key = (mid, title, scale_label, tuple(sorted((s, r.overall, tuple(r.domains.items())) for s, r in robs.items())))
+    drawn = _DRAWN.setdefault(res, {})
+    if key not in drawn:
+        drawn[key] = _forest_plot(res, mid, robs, title, scale_label)
+    return drawn[key]
+
+
+def _forest_plot(res: MetaResult, mid: float, robs: dict[str, StudyRob], title: str, scale_label: str) -> bytes:
+    _theme(0.85)
     names, yi, vi, weights = res.studies, res.yi, res.vi, np.nan_to_num(res.weights)
     k = len(names)
     height = 1.3 + 0.38 * (k + 3)
     fig, ax = plt.subplots(figsize=(13.5, height))
     fig.subplots_adjust(left=0.15, right=0.66, top=1 - 0.45 / height, bottom=0.75 / height)
     ys = np.arange(k, 0, -1) + 1.5
-    for y, est_i, v_i, w_i in zip(ys, yi, vi, weights, strict=True):
-        half = Z * np.sqrt(v_i)
-        ax.plot([est_i - half, est_i + half], [y, y], color="#333", lw=1)
-        ax.scatter([est_i], [y], marker="s", s=20 + 2.2 * w_i, color="#1f4e79", zorder=3)
+    halves = Z * np.sqrt(vi)
+    ax.hlines(ys, yi - halves, yi + halves, color="#333", lw=1)  # one call per layer: drawing is the cost
+    ax.scatter(yi, ys, marker="s", s=20 + 2.2 * weights, color="#1f4e79", zorder=3)
     est, lo, hi = res.estimate, res.ci_low, res.ci_high
     if np.isfinite(lo) and np.isfinite(hi):
         ax.fill([lo, est, hi, est], [0.9, 1.15, 0.9, 0.65], color="#1f4e79", zorder=3)
@@ -93,40 +153,114 @@ def forest_plot(res: MetaResult, mid: float, robs: dict[str, StudyRob], title: s
     ax.text(1.02, k + 2.1, "MD (95%-BI)", transform=trans, fontsize=8, va="center")
     ax.text(1.30, k + 2.1, "Gewicht", transform=trans, fontsize=8, va="center")
     ax.text(1.42, k + 2.1, "RoB", transform=trans, fontsize=8, va="center")
-    for y, name, est_i, v_i, w_i in zip(ys, names, yi, vi, weights, strict=True):
-        half = Z * np.sqrt(v_i)
+    dots_x, dots_y, dots_c = [], [], []
+    for y, name, est_i, half, w_i in zip(ys, names, yi, halves, weights, strict=True):
         interval = f"{num(est_i)} ({num(est_i - half)}; {num(est_i + half)})"
         ax.text(1.02, y, interval, transform=trans, fontsize=8, va="center")
         ax.text(1.30, y, f"{num(w_i)}%", transform=trans, fontsize=8, va="center")
         rob = robs.get(name)
         domains = [""] if rob is None else list(rob.domains)
         for j, domain in enumerate(domains[:8]):
-            colour = _rob_colour(rob, domain)
-            ax.scatter(
-                [1.42 + 0.025 * j], [y], transform=trans, s=30, color=colour, clip_on=False, edgecolors="#555", lw=0.3
-            )
+            dots_x.append(1.42 + 0.025 * j)
+            dots_y.append(y)
+            dots_c.append(_rob_colour(rob, domain))
+    ax.scatter(dots_x, dots_y, transform=trans, s=30, c=dots_c, clip_on=False, edgecolors="#555", lw=0.3)
     ax.text(1.02, 0.9, f"{num(est)} ({num(lo)}; {num(hi)})", transform=trans, fontsize=8, va="center", weight="bold")
-    sns.despine(ax=ax, left=True)
+    _despine(ax, left=True)
     return _png(fig, tight=False)
 
 
+CONTOURS = ((0.10, "#f0f0f0"), (0.05, "#d9d9d9"), (0.01, "#bdbdbd"))  # two-sided p, shade
+
+
 def funnel_plot(res: MetaResult, title: str) -> bytes:
-    """Funnel plot (SE against estimate) with the pooled estimate and 95% pseudo-limits."""
-    sns.set_theme(style="white", font_scale=0.85)
+    """Contour-enhanced funnel plot (Peters et al. 2008): standard error against estimate,
+    with regions where a study's own result would be significant at p < 0,10, 0,05 and
+    0,01 (centred on zero, as metafor's ``funnel(..., level = c(90, 95, 99), refline = 0)``),
+    and the pooled estimate. Asymmetry that sits in the significant regions points at
+    publication bias; asymmetry elsewhere at other small-study effects."""
+    _theme(0.85)
     yi, se = res.yi, np.sqrt(res.vi)
-    fig, ax = plt.subplots(figsize=(5.5, 4.2))
-    top = se.max() * 1.05
-    est = res.estimate
-    ax.plot([est - Z * top, est, est + Z * top], [top, 0, top], color="#888", lw=0.8, ls="--")
-    ax.axvline(est, color="#1f4e79", lw=1)
-    ax.scatter(yi, se, color="#1f4e79", s=25, zorder=3)
+    fig, ax = plt.subplots(figsize=(6.0, 4.4))
+    top = se.max() * 1.08
+    grid = np.linspace(0, top, 50)
+    width = max(np.abs(yi).max(), special_z(0.01) * top) * 1.1
+    ax.fill_betweenx(grid, -width, width, color="white")
+    for p, shade in CONTOURS:
+        z = special_z(p)
+        ax.fill_betweenx(grid, -width, -z * grid, color=shade, lw=0)
+        ax.fill_betweenx(grid, z * grid, width, color=shade, lw=0)
+    ax.axvline(0, color="#555", lw=0.8)
+    ax.axvline(res.estimate, color="#1f4e79", lw=1.2)
+    ax.scatter(yi, se, color="#1f4e79", s=25, zorder=3, edgecolors="white", lw=0.4)
+    ax.set_xlim(-width, width)
     ax.set_ylim(top, 0)
-    ax.set_xlabel("Effect")
+    ax.set_xlabel("Effect (negatief = voordeel therapie)")
     ax.set_ylabel("Standaardfout")
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color="white", ec="#999", label="p ≥ 0,10")]
+    handles += [Patch(color=shade, label=f"p < {num(p, 2)}") for p, shade in CONTOURS]
+    ax.legend(handles=handles, fontsize=7, loc="lower right", frameon=True)
     egger = res.regtest()
-    extra = f" — Egger p = {p_value(egger.pval)}" if egger else ""
+    extra = f" — Egger p = {p_value(egger.pval)}" if egger and np.isfinite(egger.pval) else ""
     ax.set_title(title + extra, loc="left", fontsize=10)
-    sns.despine(ax=ax)
+    _despine(ax)
+    return _png(fig)
+
+
+def special_z(p: float) -> float:
+    """Two-sided normal critical value for p (0,05 → 1,96)."""
+    from scipy.special import ndtri
+
+    return float(-ndtri(p / 2))
+
+
+def cumulative_plot(res: MetaResult, years: list[float], title: str, mid: float) -> bytes:
+    """Cumulative meta-analysis (metafor's ``cumul`` ordered by publication year): the pooled
+    estimate and its 95% CI after each study is added, oldest first."""
+    _theme(0.85)
+    cu = res.cumul(years)
+    order = np.argsort(np.asarray(years, dtype=float), kind="stable")
+    k = len(order)
+    height = 1.0 + 0.32 * (k + 1)
+    fig, ax = plt.subplots(figsize=(9.5, height))
+    fig.subplots_adjust(left=0.28, right=0.78, top=1 - 0.4 / height, bottom=0.6 / height)
+    ys = np.arange(k, 0, -1)
+    for y, i in zip(ys, order, strict=True):
+        ax.plot([cu.ci_low[i], cu.ci_high[i]], [y, y], color="#333", lw=1)
+        ax.scatter([cu.estimate[i]], [y], marker="D", s=24, color="#1f4e79", zorder=3)
+    ax.axvline(0, color="#555", lw=0.8)
+    ax.axvline(-mid, color="#c0392b", lw=0.8, ls="--")
+    ax.set_yticks(ys)
+    labels = [f"+ {res.studies[i]} ({years[i]:.0f})" for i in order]
+    ax.set_yticklabels(labels)
+    ax.set_ylim(0.3, k + 0.7)
+    ax.set_xlabel("Gepoold gemiddeld verschil op 0-100 na toevoegen van de studie (95%-BI)")
+    ax.set_title(title, loc="left", fontsize=10)
+    trans = ax.get_yaxis_transform()
+    for y, i in zip(ys, order, strict=True):
+        text = f"{num(cu.estimate[i])} ({num(cu.ci_low[i])}; {num(cu.ci_high[i])})"
+        ax.text(1.02, y, text, transform=trans, fontsize=8, va="center")
+    _despine(ax, left=True)
+    return _png(fig, tight=False)
+
+
+def baujat_plot(res: MetaResult, title: str) -> bytes:
+    """Baujat plot (Baujat et al. 2002; metafor's ``baujat``): each study's contribution to
+    the heterogeneity (x) against its influence on the pooled estimate (y)."""
+    _theme(0.85)
+    inf = res.influence()
+    assert inf is not None
+    fig, ax = plt.subplots(figsize=(6.0, 4.4))
+    colours = np.where(inf.influential, "#c0392b", "#1f4e79")
+    ax.scatter(inf.baujat_x, inf.baujat_y, s=28, c=colours, zorder=3)
+    for x, y, name in zip(inf.baujat_x, inf.baujat_y, res.studies, strict=True):
+        ax.annotate(name, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.set_xlabel("Bijdrage aan de heterogeniteit (Q)")
+    ax.set_ylabel("Invloed op de gepoolde schatting")
+    ax.set_title(title, loc="left", fontsize=10)
+    _despine(ax)
     return _png(fig)
 
 
@@ -135,7 +269,7 @@ def rob_summary(robs: dict[str, StudyRob], studies: list[str]) -> bytes | None:
     rated = [s for s in studies if s in robs]
     if not rated:
         return None
-    sns.set_theme(style="white", font_scale=0.8)
+    _theme(0.8)
     domains: list[str] = []
     for s in rated:
         for d in robs[s].domains:
@@ -143,17 +277,19 @@ def rob_summary(robs: dict[str, StudyRob], studies: list[str]) -> bytes | None:
                 domains.append(d)
     cols = [*domains, "oordeel"]
     fig, ax = plt.subplots(figsize=(1.6 + 0.55 * len(cols), 0.6 + 0.32 * len(rated)))
+    xs, ys, colours = [], [], []
     for i, s in enumerate(rated):
         r = robs[s]
         for j, d in enumerate(domains):
             value = r.domains.get(d)
-            colour = _rob_colour(r, d) if value is not None else "white"
-            ax.scatter([j], [i], s=140, color=colour, edgecolors="#666", lw=0.4)
+            xs.append(j)
+            ys.append(i)
+            colours.append(_rob_colour(r, d) if value is not None else "white")
             if r.tool == "PEDro" and value is not None:
                 ax.text(j, i, value, ha="center", va="center", fontsize=7)
-        ax.scatter(
-            [len(domains)], [i], s=140, color=ROB_COLOURS.get(r.overall, NOT_ASSESSED), edgecolors="#333", lw=0.8
-        )
+    ax.scatter(xs, ys, s=140, c=colours, edgecolors="#666", lw=0.4)  # one collection: drawing is the cost
+    overall = [ROB_COLOURS.get(robs[s].overall, NOT_ASSESSED) for s in rated]
+    ax.scatter([len(domains)] * len(rated), range(len(rated)), s=140, c=overall, edgecolors="#333", lw=0.8)
     ax.set_xticks(range(len(cols)))
     ax.set_xticklabels([ROB_DOMAIN_SHORT.get(c, c) for c in cols])
     ax.set_yticks(range(len(rated)))
@@ -161,5 +297,5 @@ def rob_summary(robs: dict[str, StudyRob], studies: list[str]) -> bytes | None:
     ax.set_xlim(-0.6, len(cols) - 0.4)
     ax.set_ylim(len(rated) - 0.5, -0.5)
     ax.xaxis.tick_top()
-    sns.despine(ax=ax, left=True, bottom=True)
+    _despine(ax, left=True, bottom=True)
     return _png(fig)

@@ -143,8 +143,9 @@ def reproducibility_blocks(man: dict[str, Any]) -> list[b.Block]:
     versions = [[k, v or "niet geïnstalleerd"] for k, v in man["versions"].items()]
     params = [[k, str(v)] for k, v in man["parameters"].items()]
     text = (
-        f"Git-commit: {man['git_commit'] or 'onbekend'}. Gegenereerd: {man['rendered_at']}. Zelfde invoer en "
-        "versies geven dezelfde tabellen en getallen (reports/manifest.json)."
+        f"Git-commit: {man['git_commit'] or 'onbekend'}. Het tijdstip van genereren staat in reports/manifest.json "
+        "en bovenaan de HTML-versie; zelfde invoer en versies geven een byte-identiek DOCX-bestand en dezelfde "
+        "tabellen, getallen en figuren."
     )
     return [
         b.Heading("Bijlage C. Reproduceerbaarheid", 2, "bijlage-c"),

@@ -26,8 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DuidingError, InputError
-from ..evidence import POPULATIONS, EvidenceBase
-from ..evidence import load_evidence as _load_evidence
+from ..evidence import POPULATIONS, EvidenceBase, load_validated
 from ..evidence import summary as _summary
 from ..grade import (
     AnalysisSet,
@@ -42,11 +41,10 @@ from ..grade import conclude as _conclude
 from ..grade import sof_table as _sof_table
 from ..meta import RE_METHODS, TESTS
 from . import blocks as b
-from .appendix import evidence_section
 from .figures import forest_plot
 from .html import fragment
 from .manifest import population_summary
-from .population import conclusion_blocks, population_section, sensitivity_table, sof_blocks
+from .population import SCALE_MD100, conclusion_blocks, population_section, sensitivity_table, sof_blocks
 from .text import label, num, outcome_window, reason_text
 
 REPORT_METHODS = ("FE", *RE_METHODS)
@@ -198,9 +196,7 @@ class ForestPlots(_Shown):
             if a.result is None:
                 continue
             title = f"{outcome_window(a.spec.outcome, a.spec.window)}: MD op 0-100"
-            png = forest_plot(
-                a.result, self.mids[a.spec.outcome], self.analyses.robs, title, "Gemiddeld verschil op 0-100"
-            )
+            png = forest_plot(a.result, self.mids[a.spec.outcome], self.analyses.robs, title, SCALE_MD100)
             out.append(b.Figure(png, title, f"Forest plot {title}"))
         return out
 
@@ -264,9 +260,10 @@ class Draft(_Shown):
         return conclusion_blocks(self.assessment, self.conclusion)[1:]
 
 
-def load_evidence(evidence_dir: str) -> Evidence:
+def load_evidence(evidence_dir: str, evidence_cache: str = "") -> Evidence:
+    """Read and validate the evidence base (``evidence_cache``: the render's validated copy)."""
     check_parameters(evidence_dir=evidence_dir)
-    return Evidence(_load_evidence(evidence_dir))
+    return Evidence(load_validated(evidence_dir, evidence_cache))
 
 
 def select(evidence: Evidence, population: str, method: str = "REML", test: str = "knha") -> Selection:
@@ -313,16 +310,6 @@ def save(draft: Draft, output_dir: str) -> Path | None:
     pa, ev = draft.assessment, draft.assessment.evidence
     _write(folder / f"{pa.population}.json", b.to_json(population_section(ev, pa)))
     _write(folder / f"{pa.population}.summary.json", population_summary(ev, pa))
-    return folder
-
-
-def save_evidence(evidence: Evidence, output_dir: str) -> Path | None:
-    """The evidence appendices, for ``duiding render``."""
-    if not output_dir:
-        return None
-    folder = Path(output_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    _write(folder / "evidence.json", b.to_json(evidence_section(evidence.base)))
     return folder
 
 

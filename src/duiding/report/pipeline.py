@@ -18,15 +18,15 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, RenderError
-from ..evidence import POPULATIONS, EvidenceBase, load_evidence, load_plan, summary
+from ..evidence import POPULATIONS, EvidenceBase, load_evidence, load_plan, save_validated, summary
 from ..grade import Judgements, load_judgements
 from . import blocks as b
+from .appendix import evidence_section
 from .changes import changes_blocks, compare
 from .docx import write_docx
 from .front import (
@@ -43,7 +43,7 @@ from .notebook import check_parameters
 from .output import check_out_dir, check_replaceable, locked, move_into_place, remove_stale, temp_folder
 
 TITLE = "Standpunt fysiotherapie en oefentherapie bij lage rugklachten en uitstralende pijn in het been"
-NOTEBOOKS = ("evidence", *POPULATIONS)
+NOTEBOOKS = POPULATIONS
 
 
 def notebooks_dir() -> Path:
@@ -64,7 +64,7 @@ def render(
     out: str | Path = "reports",
     method: str | None = None,
     test: str | None = None,
-    jobs: int = 2,
+    jobs: int = 3,
     progress: bool = True,
     previous: str | Path | None = None,
 ) -> dict[str, Any]:
@@ -80,27 +80,34 @@ def render(
     ev = load_evidence(evidence_dir)
     judgements = {p: load_judgements(grade_dir, p) for p in POPULATIONS}
     old_manifest = load_manifest(previous) if previous else None
-    for name in ("evidence_overview.ipynb", "population.ipynb"):
-        if not (nb_dir / name).is_file():
-            raise InputError([f"{nb_dir / name}: notebook not found"])
-    runs = [("evidence_overview.ipynb", "evidence", {"evidence_dir": str(evidence_dir)})]
+    if not (nb_dir / "population.ipynb").is_file():
+        raise InputError([f"{nb_dir / 'population.ipynb'}: notebook not found"])
+    runs = []
     for p in POPULATIONS:
         params = {"population": p, "method": method, "test": test, "evidence_dir": str(evidence_dir)}
         runs.append(("population.ipynb", p, {**params, "grade_dir": str(grade_dir)}))
-    notice = _notice(progress)
-    with locked(out_dir, notice):
+    with locked(out_dir, _notice):
         check_replaceable(out_dir, outputs())
         for folder in remove_stale(out_dir):
-            notice(f"removed {folder.name}, left behind by an interrupted render")
+            _notice(f"removed {folder.name}, left behind by an interrupted render")
         tmp = temp_folder(out_dir)
         try:
             with _cleanup_on_sigterm(tmp):
-                timings = _run_notebooks(nb_dir, tmp, runs, jobs, progress)
+                cache = tmp / "evidence.pickle"
+                save_validated(ev, cache)
+                for _, _, params in runs:
+                    params["evidence_cache"] = str(cache)
+                # the evidence appendices need no analysis: built here while the kernels run
+                with ThreadPoolExecutor(max_workers=1) as side:
+                    appendix = side.submit(evidence_section, ev)
+                    timings = _run_notebooks(nb_dir, tmp, runs, jobs, progress)
+                    appendix_blocks = appendix.result()
                 params = {"method": method, "test": test, "evidence": str(evidence_dir), "grade": str(grade_dir)}
                 man = manifest(ev, [j.path for j in judgements.values()], params)
                 man["notebook_seconds"] = timings
                 man["results"] = {p: _read_json(tmp / "sections" / f"{p}.summary.json") for p in POPULATIONS}
                 sections = {n: b.from_json(_read_json(tmp / "sections" / f"{n}.json")) for n in NOTEBOOKS}
+                sections["evidence"] = appendix_blocks
                 changes = changes_blocks(compare(old_manifest, man), str(previous)) if old_manifest else []
                 blocks = assemble(ev, judgements, sections, man, method, test, changes)
                 (tmp / "standpunt.html").write_text(page(blocks, toc(blocks), TITLE, subtitle(man)), encoding="utf-8")
@@ -117,12 +124,9 @@ def render(
     }
 
 
-def _notice(progress: bool) -> Callable[[str], None]:
-    def notice(line: str) -> None:
-        if progress:
-            print(f"duiding render: {line}", file=sys.stderr)
-
-    return notice
+def _notice(line: str) -> None:
+    """What the user should know even with --quiet: a wait for the lock, leftovers removed."""
+    print(f"duiding render: {line}", file=sys.stderr)
 
 
 def _read_json(path: Path) -> Any:
@@ -137,6 +141,7 @@ class _cleanup_on_sigterm:
 
     def __enter__(self) -> None:
         self.saved = None
+        self.stderr = os.dup(2)  # the user's stderr: fd 2 goes to the kernels' log meanwhile
         try:
             self.saved = signal.signal(signal.SIGTERM, self._handle)
         except ValueError:  # not the main thread: nothing to install
@@ -144,12 +149,13 @@ class _cleanup_on_sigterm:
 
     def _handle(self, signum: int, frame: object) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
-        print("duiding render: stopped (SIGTERM); the previous report is unchanged", file=sys.stderr)
+        os.write(self.stderr, b"duiding render: stopped (SIGTERM); the previous report is unchanged\n")
         os._exit(128 + signum)  # kernels notice their parent is gone and stop
 
     def __exit__(self, *exc: object) -> None:
         if self.saved is not None:
             signal.signal(signal.SIGTERM, self.saved)
+        os.close(self.stderr)
 
 
 def _execute(notebook: Path, output: Path, parameters: dict[str, Any]) -> None:
@@ -158,7 +164,13 @@ def _execute(notebook: Path, output: Path, parameters: dict[str, Any]) -> None:
     # No cwd=: papermill implements it with a process-wide chdir, which races between the
     # threads that run notebooks in parallel. Every path passed in is absolute.
     pm.execute_notebook(
-        str(notebook), str(output), parameters=parameters, kernel_name="python3", progress_bar=False, log_output=False
+        str(notebook),
+        str(output),
+        parameters=parameters,
+        kernel_name="python3",
+        progress_bar=False,
+        log_output=False,
+        request_save_on_cell_execute=False,  # written once at the end (and on failure)
     )
 
 

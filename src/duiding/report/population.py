@@ -23,7 +23,7 @@ from ..grade import (
 )
 from ..meta import MetaResult
 from . import blocks as b
-from .figures import forest_plot, funnel_plot, rob_summary
+from .figures import baujat_plot, cumulative_plot, forest_plot, funnel_plot, rob_summary
 from .text import (
     certainty_label,
     label,
@@ -37,6 +37,8 @@ from .text import (
     studies,
     verdict,
 )
+
+SCALE_MD100 = "Gemiddeld verschil op 0-100 (negatief = voordeel therapie)"
 
 
 def ci(r: MetaResult) -> str:
@@ -129,14 +131,68 @@ def outcome_blocks(o: GradedOutcome, alt: GradedOutcome, pa: PopulationAssessmen
     if derived:
         out.append(b.Paragraph(f"Standaarddeviaties afgeleid (Cochrane Handbook 6.5.2.2) voor: {derived}."))
     plot_title = f"{title}: MD op 0-100"
-    png = forest_plot(r, o.mid, pa.robs, plot_title, "Gemiddeld verschil op 0-100 (negatief = voordeel therapie)")
+    png = forest_plot(r, o.mid, pa.robs, plot_title, SCALE_MD100)
     caption = f"Forest plot, {title.lower()}. Stippellijn: klinische relevantiegrens (−{shortest(o.mid)})."
     out.append(b.Figure(png, caption, f"Forest plot {plot_title}"))
     out.append(sensitivity_table(o, alt))
+    out += cumulative_blocks(o, pa, title)
+    if r.k >= INFLUENCE_MIN_K:
+        out += influence_blocks(r, title)
     if r.k >= 10:
-        caption = "Funnel plot (alleen bij ten minste 10 studies)."
+        caption = (
+            "Funnel plot met contouren (alleen bij ten minste 10 studies): in de grijze gebieden zou een studie op "
+            "zichzelf significant zijn (p < 0,10, 0,05, 0,01). Asymmetrie in de grijze gebieden wijst op "
+            "publicatiebias, asymmetrie daarbuiten op andere small-study-effecten."
+        )
         out.append(b.Figure(funnel_plot(r, f"Funnel plot, {title.lower()}"), caption, f"Funnel plot {title}"))
     return out
+
+
+INFLUENCE_MIN_K = 5
+
+
+def cumulative_blocks(o: GradedOutcome, pa: PopulationAssessment, title: str) -> list[b.Block]:
+    """The cumulative meta-analysis by publication year (metafor's ``cumul``)."""
+    r = o.result
+    if r is None or r.k < 2:
+        return []
+    year = pa.evidence.of("studies", pa.population).set_index("study_id")["year"]
+    years = [float(year[s]) for s in r.studies]
+    png = cumulative_plot(r, years, f"{title}: cumulatief naar publicatiejaar", o.mid)
+    caption = (
+        f"Cumulatieve meta-analyse, {title.lower()}: de gepoolde schatting na het toevoegen van elke studie, "
+        "in volgorde van publicatiejaar (zelfde model als de hoofdanalyse)."
+    )
+    return [b.Figure(png, caption, f"Cumulatieve meta-analyse {title}")]
+
+
+def influence_blocks(r: MetaResult, title: str) -> list[b.Block]:
+    """Influence diagnostics per study and the Baujat plot (from 5 studies)."""
+    inf = r.influence()
+    if inf is None:
+        return []
+    rows = []
+    for i, study in enumerate(r.studies):
+        values = [inf.rstudent[i], inf.dffits[i], inf.cook_d[i], inf.cov_r[i], inf.tau2_del[i], inf.hat[i]]
+        rows.append([study, *(num(v, 2) for v in values), num(inf.weight[i]), "ja" if inf.influential[i] else ""])
+    columns = [
+        "Studie",
+        "Gestand. residu",
+        "DFFITS",
+        "Cook",
+        "Cov.-ratio",
+        "τ² zonder",
+        "Hat",
+        "Gewicht %",
+        "Invloedrijk",
+    ]
+    caption = (
+        f"Invloedsanalyse, {title.lower()} (metafor influence; invloedrijk volgens de regels van metafor: |DFFITS| > "
+        "3√(1/(k−1)), Cook > mediaan χ²₁, hat > 3/k of |DFBETAS| > 1)"
+    )
+    png = baujat_plot(r, f"Baujat-plot, {title.lower()}")
+    note = "Baujat-plot: bijdrage van elke studie aan de heterogeniteit tegen haar invloed op de gepoolde schatting."
+    return [b.Table(columns, rows, caption=caption), b.Figure(png, note, f"Baujat-plot {title}")]
 
 
 def derived_sds(o: GradedOutcome) -> str:
