@@ -7,10 +7,12 @@ Each row keeps where it came from (``_population``, ``_file``, ``_row`` and the 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
+from .extraction import extract
 from .schema import POPULATION_FILES, POPULATIONS
 
 
@@ -37,6 +39,12 @@ class EvidenceBase:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "root"}
+
+    @cached_property
+    def extracted(self) -> pd.DataFrame:
+        """Every result with its effect sizes on the analysis scales (computed once: the
+        selection of every analysis, variant and tipping point reads it)."""
+        return extract(self.results, self.instruments)
 
     def of(self, table: str, population: str) -> pd.DataFrame:
         """One table's rows for one population."""

@@ -85,6 +85,10 @@ def extract(results: pd.DataFrame, instruments: pd.DataFrame) -> pd.DataFrame:
     df.loc[smd_given, "smd"] = (df["effect"] * sign * orient)[smd_given]
     df.loc[smd_given, "vi_smd"] = (se**2)[smd_given]
 
+    # baseline imbalance of final values, on 0-100 (unsigned): flagged or left out by the plan
+    gap = (df["baseline_mean_int"] - df["baseline_mean_ctl"]).abs() * factor
+    df["baseline_gap_100"] = gap.where(df["value_type"] == "final")
+    df["value_rank"] = np.select([df["adjusted"].eq("yes"), df["value_type"].eq("change")], [0, 1], 2)
     df["md_reason"] = reasons(df, df["md100"], df["vi_md100"], rescale, "md")
     df["smd_reason"] = reasons(df, df["smd"], df["vi_smd"], rescale, "smd")
     df["n_total"] = n1 + n2

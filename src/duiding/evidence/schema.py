@@ -77,6 +77,16 @@ ELIGIBILITY = ("include", "indirect", "exclude")
 DESIGNS = ("add_on", "replacement", "unclear")
 WINDOWS = ("short", "intermediate", "long")
 CERTAINTY_LEVELS = ("high", "moderate", "low", "very_low")
+# Why a review row cannot be set beside one of our analyses (review_results.link_reason).
+LINK_REASONS = (
+    "no_window",
+    "active_comparator",
+    "mixed_comparators",
+    "other_intervention",
+    "other_population",
+    "log_scale",
+    "scale_unknown",
+)
 IDENTIFIED_VIA = ("review", "database", "register", "other")
 SCREENING_DECISIONS = ("include", "duplicate", "exclude_screening", "not_retrieved", "exclude_full_text")
 EXCLUSION_REASONS = (
@@ -221,6 +231,7 @@ SCHEMAS: dict[str, dict[str, Col]] = {
         "n_studies": Col("integer", minimum=1),
         "n_participants": Col("integer", minimum=1),
         "certainty": Col("code", codes=CERTAINTY_LEVELS),
+        "link_reason": Col("code", codes=LINK_REASONS),
         "link_note": Col(),
         "source_url": Col(required=True),
         "location": Col(),

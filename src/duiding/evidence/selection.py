@@ -36,28 +36,47 @@ class Selection:
         return len(self.rows)
 
 
+VALUE_TYPES = {0: "adjusted", 1: "change", 2: "final"}
+
+
 def select(extracted: pd.DataFrame, studies: pd.DataFrame, spec: Spec, plan: AnalysisPlan | None = None) -> Selection:
-    """The studies and results of one analysis, and the left-out results with reasons."""
+    """The studies and results of one analysis, and the left-out results with reasons.
+
+    Rules, in order: the study's eligibility, the comparison design (where the spec asks
+    for one), the comparator, a time point in the window, usable numbers, the baseline
+    imbalance of final values, and (SMD only) one value type per analysis. Then one result
+    per study: the direct outcome before a substitute, the preferred comparator, the time
+    closest to the window's target, adjusted before change before final values, the data
+    form. Chosen rows carry ``substitute`` (an outcome code used in place of the direct
+    one) and ``baseline_flag`` (final values across a baseline imbalance).
+    """
     plan = plan or load_plan()
-    codes = plan.outcomes[spec.outcome].codes[spec.population]
+    outcome = plan.outcomes[spec.outcome]
+    direct = outcome.codes[spec.population]
+    codes = outcome.accepts(spec.population)
     value, variance, why = VALUE_COLUMNS[spec.measure]
     window = plan.windows[spec.window]
     eligibility = studies.set_index("study_id")["eligibility"]
     df = extracted[(extracted["_population"] == spec.population) & extracted["outcome"].isin(codes)].copy()
     df["eligibility"] = df["study_id"].map(eligibility)
-    reasons = pd.Series("", index=df.index, dtype=object)
+    reasons = np.full(len(df), "", dtype=object)
 
-    def exclude(mask: pd.Series, code: pd.Series | str) -> None:
-        take = mask & (reasons == "")
-        reasons[take] = code[take] if isinstance(code, pd.Series) else code
+    def exclude(mask: pd.Series | np.ndarray, code: pd.Series | str) -> None:
+        take = np.asarray(mask, dtype=bool) & (reasons == "")
+        reasons[take] = code.to_numpy()[take] if isinstance(code, pd.Series) else code
 
-    exclude(df["eligibility"] == "exclude", "study_excluded")
-    if not spec.include_indirect:
-        exclude(df["eligibility"] == "indirect", "indirect_left_out")
+    exclude(df["eligibility"].to_numpy() == "exclude", "study_excluded")
+    exclude(~df["eligibility"].isin(spec.eligibility), "indirect_left_out")
+    if spec.design is not None:
+        exclude(df["comparison_design"].to_numpy() != spec.design, "other_design")
     exclude(~df["comparator_type"].isin(plan.comparators), "comparator_active")
     exclude(df["timepoint_weeks"].isna(), "no_timepoint")
     exclude(~window.contains(df["timepoint_weeks"]), OUT_OF_WINDOW)
-    exclude(df[why] != "", df[why])
+    exclude(df[why].to_numpy() != "", df[why])
+    if spec.imbalance_limit is not None and plan.imbalance_action == "exclude":
+        exclude(df["baseline_gap_100"].ge(spec.imbalance_limit), "baseline_imbalance")
+    if spec.measure == "SMD":
+        _one_value_type(df, reasons)
     candidates = df[reasons == ""].copy()
     forms = {f: i for i, f in enumerate(plan.data_forms)}
     candidates["_rank"] = list(
@@ -65,6 +84,7 @@ def select(extracted: pd.DataFrame, studies: pd.DataFrame, spec: Spec, plan: Ana
             candidates["outcome"].map(codes.index),
             candidates["comparator_type"].map(plan.comparators.index),
             (candidates["timepoint_weeks"] - window.target).abs(),
+            candidates["value_rank"],
             candidates["data_form"].map(lambda f: forms.get(f, 99)),
             candidates["result_id"],
             strict=True,
@@ -73,19 +93,38 @@ def select(extracted: pd.DataFrame, studies: pd.DataFrame, spec: Spec, plan: Ana
     candidates = candidates.sort_values("_rank")
     chosen = candidates.drop_duplicates("study_id", keep="first")
     used = dict(zip(chosen["study_id"], chosen["result_id"], strict=True))
-    other = pd.Series("", index=df.index, dtype=object)
+    other = np.full(len(df), "", dtype=object)
+    position = {idx: i for i, idx in enumerate(df.index)}
     for idx in candidates.index.difference(chosen.index):
-        reasons[idx] = "other_result"
-        other[idx] = used[candidates.at[idx, "study_id"]]
+        reasons[position[idx]] = "other_result"
+        other[position[idx]] = used[candidates.at[idx, "study_id"]]
     chosen = chosen.drop(columns="_rank").sort_values(["study_id"]).copy()
     chosen["yi"] = chosen[value]
     chosen["vi"] = chosen[variance]
+    chosen["substitute"] = ~chosen["outcome"].isin(direct)
+    chosen["baseline_flag"] = (
+        chosen["baseline_gap_100"].ge(spec.imbalance_limit) if spec.imbalance_limit is not None else False
+    )
     left = df.loc[reasons != "", ["result_id", "study_id", "outcome", "instrument", "timepoint_weeks"]].copy()
     left["reason"] = reasons[reasons != ""]
     left["other_result"] = other[reasons != ""]
     # results from other windows are not "left out" of this analysis, only out of its scope
     left = left[left["reason"] != OUT_OF_WINDOW]
     return Selection(spec, chosen, left.reset_index(drop=True))
+
+
+def _one_value_type(df: pd.DataFrame, reasons: np.ndarray) -> None:
+    """SMD: keep the value type (change or final) most studies report; ties go to final.
+
+    Adjusted differences count with the type they adjust (a change or a final value).
+    Handbook 10.5.2: SMDs of change scores and of final values are not combined.
+    """
+    open_rows = reasons == ""
+    kind = df["value_type"].to_numpy()
+    counts = {t: df.loc[open_rows & (kind == t), "study_id"].nunique() for t in ("final", "change")}
+    keep = "change" if counts["change"] > counts["final"] else "final"
+    take = open_rows & (kind != keep)
+    reasons[take] = "smd_other_value_type"
 
 
 def n_participants(rows: pd.DataFrame) -> tuple[int, bool]:
