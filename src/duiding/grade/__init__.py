@@ -12,49 +12,58 @@ of :class:`Rating`; ``conclude`` → :class:`Conclusion`; ``sof_table`` → :cla
 """
 
 from .analysis import (
+    VARIANTS,
     AnalysisSet,
     OutcomeAnalysis,
-    analyse,
     fit_rows,
     leave_one_out_range,
     plan_analyses,
     unrated_studies,
 )
-from .assessment import GradedOutcome, PopulationAssessment, assess, grade_analyses, grade_outcome
+from .assessment import GradedOutcome, PopulationAssessment, analyses_for, assess, grade_analyses, grade_outcome
 from .conclusion import Conclusion, Step, conclude
 from .domains import DOMAINS, Grading, Phrase, Rating, Reason, suggest
+from .harms import HarmsSummary, harms_summary
 from .judgements import CERTAINTY, Judgements, load_judgements
+from .profile import ProfileRow, evidence_profile
 from .rob import NOT_ASSESSED, StudyRob, all_robs, load_assessor_ratings, study_robs
 from .rules import GradeRules, load_rules
 from .sof import Footnote, SofRow, SofTable, sof_table
+from .tipping import TippingPoint, tipping_points
 
 __all__ = [
     "CERTAINTY",
     "DOMAINS",
     "NOT_ASSESSED",
+    "VARIANTS",
     "AnalysisSet",
     "Conclusion",
     "Footnote",
     "GradeRules",
     "GradedOutcome",
     "Grading",
+    "HarmsSummary",
     "Judgements",
     "OutcomeAnalysis",
     "Phrase",
     "PopulationAssessment",
+    "ProfileRow",
     "Rating",
     "Reason",
     "SofRow",
     "SofTable",
     "Step",
     "StudyRob",
+    "TippingPoint",
     "all_robs",
-    "analyse",
+    "analyses_for",
     "assess",
     "conclude",
+    "evidence_profile",
     "fit_rows",
     "grade_analyses",
     "grade_outcome",
+    "harms_summary",
     "leave_one_out_range",
     "load_assessor_ratings",
     "load_judgements",
@@ -63,5 +72,6 @@ __all__ = [
     "sof_table",
     "study_robs",
     "suggest",
+    "tipping_points",
     "unrated_studies",
 ]

@@ -1,23 +1,35 @@
-"""One analysis of the plan: the selected studies, the fit, and its sensitivity re-fits.
+"""One analysis of the plan: the selected studies, its fits, and the analyses beside it.
+
+The *plain* fit is the plan's model (random effects, REML with Knapp-Hartung). The
+*headline* fit is what the plan's policy for very few studies makes of it (Bender et al.
+2018; ``config/analysis.yaml`` ``small_k``): the fixed-effect model for 2-4 homogeneous
+studies, the modified Knapp-Hartung method for 3-4 heterogeneous ones, no pooled estimate
+for two heterogeneous studies, and the plain fit otherwise. GRADE, the SoF table and the
+conclusion take the headline; the report always shows the plain fit beside it.
 
 A sensitivity analysis is the same fit with one argument changed (meta's ``update.meta``,
 metafor's ``update``): fixed effect, the z test, direct studies only, low risk of bias
-only, and the comparator subgroups with the test for subgroup differences. Each is
-computed when it is first asked for, and only what it shows.
+only, and the comparator subgroups with the test for subgroup differences; or the same
+analysis with another selection (including indirect studies, including final values
+across a baseline imbalance, one type of comparison). Each is computed when it is first
+asked for, and only what it shows.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-from ..evidence import EvidenceBase, Selection, Spec, all_specs, extract, select
+from ..evidence import AnalysisPlan, EvidenceBase, Selection, Spec, all_specs, load_plan, n_participants, select
 from ..meta import EffectSizes, MetaResult, Model, StudyData, SubgroupResult
 from ..meta import fit as fit_batch
 from .rob import StudyRob, all_robs, overall_of
+
+VARIANTS = ("with_indirect", "with_imbalanced", "add_on", "replacement")
 
 
 def fit_rows(rows: pd.DataFrame, method: str, test: str) -> MetaResult:
@@ -31,10 +43,12 @@ def fit_rows(rows: pd.DataFrame, method: str, test: str) -> MetaResult:
 
 @dataclass
 class OutcomeAnalysis:
-    """The selection of one :class:`~duiding.evidence.Spec` and the fit of its studies."""
+    """The selection of one :class:`~duiding.evidence.Spec` and the fits of its studies."""
 
     selection: Selection
     robs: dict[str, StudyRob] = field(default_factory=dict)
+    plan: AnalysisPlan | None = None
+    make: Callable[[Spec], OutcomeAnalysis] | None = None  # builds a variant's analysis
 
     @property
     def spec(self) -> Spec:
@@ -51,16 +65,65 @@ class OutcomeAnalysis:
         return self.selection.k
 
     @cached_property
-    def result(self) -> MetaResult | None:
-        """The main fit (None when no study is left)."""
+    def plain(self) -> MetaResult | None:
+        """The plan's model without the policy for very few studies (None: no studies)."""
         if self.k == 0:
             return None
         return fit_rows(self.selection.rows, self.spec.method, self.spec.test)
 
+    @cached_property
+    def policy(self) -> str:
+        """none | single_study | standard | fixed_effect | modified_knapp_hartung | qualitative."""
+        plain = self.plain
+        if plain is None:
+            return "none"
+        if plain.k == 1:
+            return "single_study"
+        small = (self.plan or load_plan()).small_k
+        return "standard" if small is None else small.choose(plain.k, plain.i2, plain.q_pval)
+
+    @cached_property
+    def result(self) -> MetaResult | None:
+        """The headline fit (None: no studies, or two heterogeneous studies not pooled)."""
+        plain = self.plain
+        if plain is None or self.policy == "qualitative":
+            return None
+        if self.policy == "fixed_effect":
+            return plain.update(method="FE", test="z")
+        if self.policy == "modified_knapp_hartung":
+            return plain.update(test="adhoc")
+        return plain
+
+    @property
+    def pooled(self) -> bool:
+        return self.result is not None
+
     def rob_of_studies(self) -> list[str]:
         """Overall risk of bias per study, in the fit's study order."""
-        assert self.result is not None
-        return [overall_of(s, self.robs) for s in self.result.studies]
+        fit = self.result or self.plain
+        assert fit is not None
+        return [overall_of(s, self.robs) for s in fit.studies]
+
+    @cached_property
+    def indirect(self) -> list[bool]:
+        """Per study (fit order): an indirect study, or a substitute outcome."""
+        fit = self.result or self.plain
+        assert fit is not None
+        rows = self.selection.rows.set_index("study_id")
+        return [bool(rows.at[s, "eligibility"] == "indirect" or rows.at[s, "substitute"]) for s in fit.studies]
+
+    @cached_property
+    def designs(self) -> dict[str, int]:
+        """Studies per comparison design (add_on, replacement, unclear) in this analysis."""
+        return self.selection.rows["comparison_design"].value_counts().to_dict()
+
+    @cached_property
+    def participants(self) -> tuple[int, bool, int, int]:
+        """Participants over the chosen results, whether all are known, and per arm."""
+        rows = self.selection.rows
+        total, complete = n_participants(rows)
+        known = rows["n_int"].notna() & rows["n_ctl"].notna()
+        return total, complete, int(rows.loc[known, "n_int"].sum()), int(rows.loc[known, "n_ctl"].sum())
 
     def _subset(self, keep: pd.Series) -> MetaResult | None:
         assert self.result is not None
@@ -68,15 +131,11 @@ class OutcomeAnalysis:
 
     @cached_property
     def fixed_effect(self) -> MetaResult | None:
-        return None if self.result is None else self.result.update(method="FE", test="z")
+        return None if self.plain is None else self.plain.update(method="FE", test="z")
 
     @cached_property
     def z_test(self) -> MetaResult | None:
-        return None if self.result is None else self.result.update(test="z")
-
-    @cached_property
-    def direct_only(self) -> MetaResult | None:
-        return None if self.result is None else self._subset(self.selection.rows["eligibility"] == "include")
+        return None if self.plain is None else self.plain.update(test="z")
 
     @cached_property
     def low_rob_only(self) -> MetaResult | None:
@@ -87,15 +146,35 @@ class OutcomeAnalysis:
         """Separate fits per comparator type, with the z test within subgroups: a one-study
         subgroup keeps its own interval and enters the test for subgroup differences (as in
         RevMan). None when all studies share one comparator type."""
-        if self.result is None or self.selection.rows["comparator_type"].nunique() < 2:
+        if self.plain is None or self.selection.rows["comparator_type"].nunique() < 2:
             return None
-        return self.result.update(test="z").subgroups(self.selection.rows["comparator_type"].to_numpy())
+        return self.plain.update(test="z").subgroups(self.selection.rows["comparator_type"].to_numpy())
 
+    @cached_property
+    def _variants(self) -> dict[str, OutcomeAnalysis]:
+        return {}
 
-def analyse(spec: Spec, ev: EvidenceBase, extracted: pd.DataFrame, robs: dict[str, StudyRob]) -> OutcomeAnalysis:
-    """Select the studies of ``spec`` and wrap them for fitting (nothing is fitted yet)."""
-    studies = ev.of("studies", spec.population)
-    return OutcomeAnalysis(select(extracted, studies, spec), robs)
+    def variant(self, name: str) -> OutcomeAnalysis | None:
+        """The same analysis with another selection (see :data:`VARIANTS`); None where it is
+        the same as this one (e.g. indirect studies are already in)."""
+        spec = self.spec
+        if name == "with_indirect":
+            if spec.include_indirect:
+                return None
+            spec = replace(spec, eligibility=(*spec.eligibility, "indirect"))
+        elif name == "with_imbalanced":
+            if spec.imbalance_limit is None:
+                return None
+            spec = replace(spec, imbalance_limit=None)
+        elif name in ("add_on", "replacement"):
+            spec = replace(spec, design=name)
+        else:
+            raise ValueError(f"unknown variant {name!r}")
+        if self.make is None:
+            return None
+        if name not in self._variants:
+            self._variants[name] = self.make(spec)
+        return self._variants[name]
 
 
 @dataclass
@@ -107,6 +186,13 @@ class AnalysisSet:
     primary: list[OutcomeAnalysis]
     alternative: list[OutcomeAnalysis]
     robs: dict[str, StudyRob]
+    plan: AnalysisPlan
+
+    @cached_property
+    def design_counts(self) -> dict[str, int]:
+        """Studies of the population per comparison design (first result of each study)."""
+        results = self.evidence.of("results", self.population)
+        return results.drop_duplicates("study_id")["comparison_design"].value_counts().to_dict()
 
 
 def plan_analyses(
@@ -115,18 +201,47 @@ def plan_analyses(
     method: str = "REML",
     test: str = "knha",
     assessor_robs: dict[str, StudyRob] | None = None,
+    mids: dict[str, float] | None = None,
+    include_indirect: bool = False,
+    plan: AnalysisPlan | None = None,
+    alternative: bool = True,
 ) -> AnalysisSet:
     """Select the studies of every analysis of the plan (fits follow when asked for).
 
     Risk of bias per study: the assessor's rating where given, else the evidence base's.
+    ``mids`` (MD on 0-100 per outcome) set the baseline imbalance from which final values
+    are left out; ``include_indirect`` puts indirect studies into the primary analyses;
+    ``alternative`` False leaves out the SMD analyses (the conclusion does not read them).
     """
-    extracted = extract(ev.results, ev.instruments)
+    plan = plan or load_plan()
+    extracted = ev.extracted
     robs = all_robs(ev.of("risk_of_bias", population), assessor_robs or {})
+    studies = ev.of("studies", population)
+    eligibility = (*plan.primary_eligibility, "indirect") if include_indirect else plan.primary_eligibility
+
+    def make(spec: Spec) -> OutcomeAnalysis:
+        return OutcomeAnalysis(select(extracted, studies, spec, plan), robs, plan, make)
 
     def specs(measure: str) -> list[OutcomeAnalysis]:
-        return [analyse(s, ev, extracted, robs) for s in all_specs(population, measure, method, test)]
+        out = []
+        for spec in all_specs(population, measure, method, test, eligibility, plan):
+            mid = (mids or {}).get(spec.outcome)
+            limit = None if mid is None else plan.imbalance_share * mid
+            out.append(make(replace(spec, imbalance_limit=limit)))
+        return out
 
-    return AnalysisSet(population, ev, specs("MD100"), specs("SMD"), robs)
+    return AnalysisSet(population, ev, specs("MD100"), specs("SMD") if alternative else [], robs, plan)
+
+
+def unrated_studies(analyses: AnalysisSet) -> list[str]:
+    """Studies that enter any analysis of the plan (with indirect studies) without a rating."""
+    used: set[str] = set()
+    for a in [*analyses.primary, *analyses.alternative]:
+        used |= set(a.selection.rows["study_id"])
+        wider = a.variant("with_indirect")
+        if wider is not None:
+            used |= set(wider.selection.rows["study_id"])
+    return sorted(used - set(analyses.robs))
 
 
 def leave_one_out_range(res: MetaResult) -> tuple[float, float] | None:
@@ -136,9 +251,3 @@ def leave_one_out_range(res: MetaResult) -> tuple[float, float] | None:
         return None
     ests = loo.estimate[np.isfinite(loo.estimate)]
     return (float(ests.min()), float(ests.max())) if ests.size else None
-
-
-def unrated_studies(analyses: AnalysisSet) -> list[str]:
-    """Studies that enter any analysis of the plan without a risk-of-bias rating."""
-    used = {s for a in [*analyses.primary, *analyses.alternative] for s in a.selection.rows["study_id"]}
-    return sorted(used - set(analyses.robs))

@@ -58,15 +58,16 @@ class Rating:
 @dataclass(frozen=True)
 class Grading:
     ratings: dict[str, Rating]
+    rules: GradeRules | None = None
 
     @property
     def certainty(self) -> int:
-        rules = load_rules()
+        rules = self.rules or load_rules()
         return max(rules.floor, min(rules.start, rules.start + sum(r.level for r in self.ratings.values())))
 
     @property
     def level(self) -> Level:
-        return load_rules().level(self.certainty)
+        return (self.rules or load_rules()).level(self.certainty)
 
     def with_rating(self, domain: str, rating: Rating) -> Grading:
         return replace(self, ratings={**self.ratings, domain: rating})
@@ -75,19 +76,41 @@ class Grading:
         return {d: self.ratings[d].level for d in DOMAINS}
 
 
-def suggest(res: MetaResult, rob: list[str] | None, mid: float, n_total: float | None = None) -> Grading:
+def suggest(
+    res: MetaResult,
+    rob: list[str] | None,
+    mid: float,
+    n_total: float | None = None,
+    indirect: list[bool] | None = None,
+    rules: GradeRules | None = None,
+) -> Grading:
     """Rule-based levels for a fit. ``mid`` > 0 on the analysis scale (benefit is negative);
-    ``rob`` per study in the fit's study order; ``n_total`` participants (None: unknown)."""
-    rules = load_rules()
+    ``rob`` and ``indirect`` per study in the fit's study order; ``n_total`` participants
+    (None: unknown); ``rules`` replace the configured rules (tipping points)."""
+    rules = rules or load_rules()
     return Grading(
         {
             "risk_of_bias": risk_of_bias(res, rob, rules),
             "inconsistency": inconsistency(res, mid, rules),
-            "indirectness": Rating(0, reason(None, Phrase("indirectness_none"))),
+            "indirectness": indirectness(res, indirect, rules),
             "imprecision": imprecision(res, mid, n_total, rules),
             "publication_bias": publication_bias(res, rules),
-        }
+        },
+        rules,
     )
+
+
+def indirectness(res: MetaResult, indirect: list[bool] | None, rules: GradeRules) -> Rating:
+    """The share of the weight from indirect studies or substitute outcomes (GRADE 8)."""
+    if indirect is None:
+        return Rating(0, reason(None, Phrase("indirectness_none")))
+    share = float(np.nansum(np.nan_to_num(res.weights)[np.asarray(indirect, dtype=bool)]) / 100)
+    phrase = Phrase("indirect_share", {"share": share, "n": int(sum(indirect)), "k": res.k})
+    if share > rules.indirect_down_two_above:
+        return Rating(-2, reason("very_serious", phrase))
+    if share > rules.indirect_down_one_above:
+        return Rating(-1, reason("serious", phrase))
+    return Rating(0, reason("not_serious", phrase))
 
 
 def risk_of_bias(res: MetaResult, rob: list[str] | None, rules: GradeRules) -> Rating:
@@ -132,17 +155,19 @@ def inconsistency(res: MetaResult, mid: float, rules: GradeRules) -> Rating:
 
 def imprecision(res: MetaResult, mid: float, n_total: float | None, rules: GradeRules) -> Rating:
     """The 95% CI against the threshold and the null, and the optimal information size
-    (minimally contextualised rating; GRADE 6)."""
+    (minimally contextualised rating; GRADE 6). ``n_total`` None means the participants
+    are not all known and the known ones stay below the OIS: then the OIS is not met."""
     lo, hi = res.ci_low, res.ci_high
     if not (np.isfinite(lo) and np.isfinite(hi)):
         return Rating(-2, reason("very_serious", Phrase("no_ci")))
     ci = {"lo": lo, "hi": hi, "mid": mid}
     ois = rules.optimal_information_size
-    small = n_total is not None and n_total < ois
-    if small:
+    # An unknown number of participants cannot show that the OIS is met: rated as not met.
+    small = n_total is None or n_total < ois
+    if n_total is None:
+        size = Phrase("ois_unknown", {"ois": ois})
+    elif small:
         size = Phrase("ois_small", {"n": n_total, "ois": ois})
-    elif n_total is None:
-        size = Phrase("ois_unknown")
     else:
         size = None
     benefit, harm = lo < -mid, hi > mid
@@ -150,6 +175,8 @@ def imprecision(res: MetaResult, mid: float, n_total: float | None, rules: Grade
     crosses_null = lo < 0 < hi
     if benefit and harm:
         return Rating(-2, reason("very_serious", Phrase("ci_benefit_and_harm", ci), size))
+    if (crosses_mid or (benefit and crosses_null)) and small:
+        return Rating(-2, reason("very_serious", Phrase("ci_crosses", ci), size))
     if crosses_mid or (benefit and crosses_null):
         return Rating(-1, reason("serious", Phrase("ci_crosses", ci), size))
     if small:

@@ -29,9 +29,11 @@ KNOWN_KEYS = (
     "crucial_outcomes",
     "certainty_needed",
     "thresholds",
+    "indirect_studies",
     "indirectness",
     "overrides",
 )
+INDIRECT_STUDIES = ("exclude", "include")
 
 
 def is_number(value: Any) -> bool:
@@ -50,6 +52,7 @@ class Judgements:
     indirectness: list[dict[str, Any]]
     overrides: list[dict[str, Any]]
     rob_ratings: dict[str, StudyRob] = field(default_factory=dict)  # grade/risk_of_bias/<population>.yaml
+    indirect_studies: str = "exclude"  # include: indirect studies enter the primary analyses
 
     @property
     def display_path(self) -> str:
@@ -63,12 +66,16 @@ class Judgements:
     def mid(self, outcome: str, measure: str) -> float:
         return float(self.thresholds[outcome][measure])
 
+    def mids(self, measure: str = "MD100") -> dict[str, float]:
+        return {o: float(t[measure]) for o, t in self.thresholds.items()}
+
     def apply(self, grading: Grading, outcome: str, window: str) -> Grading:
         """Indirectness from the assessor, then overrides; the suggestion stays visible."""
         for item in self.indirectness:
             if item["outcome"] in (outcome, "all"):
                 text = str(item["reason"])
-                rating = Rating(int(item["level"]), reason(None, Phrase("assessor", {"text": text})), 0, text)
+                suggested = grading.ratings["indirectness"].level
+                rating = Rating(int(item["level"]), reason(None, Phrase("assessor", {"text": text})), suggested, text)
                 grading = grading.with_rating("indirectness", rating)
         for item in self.overrides:
             if item["outcome"] in (outcome, "all") and item.get("window", "all") in (window, "all"):
@@ -97,7 +104,7 @@ def load_judgements(folder: str | Path, population: str, studies: set[str] | Non
         problems.append(f"{path}, {where}: {message}")
 
     plan = load_plan()
-    outcomes = list(plan.outcomes)
+    outcomes = plan.outcomes_for(population)
     windows = [*plan.windows, "all"]
     for key in data:
         if key not in KNOWN_KEYS:
@@ -111,6 +118,9 @@ def load_judgements(folder: str | Path, population: str, studies: set[str] | Non
     for o in crucial:
         if o not in outcomes:
             bad("crucial_outcomes", f"unknown outcome '{o}' (expected {', '.join(outcomes)})")
+    indirect = data.get("indirect_studies", "exclude")
+    if indirect not in INDIRECT_STUDIES:
+        bad("indirect_studies", f"must be one of {', '.join(INDIRECT_STUDIES)}, got {indirect!r}")
     needed = data.get("certainty_needed", "moderate")
     if needed not in CERTAINTY:
         bad("certainty_needed", f"must be one of {', '.join(CERTAINTY)}, got {needed!r}")
@@ -146,6 +156,7 @@ def load_judgements(folder: str | Path, population: str, studies: set[str] | Non
         indirectness=list(data.get("indirectness") or []),
         overrides=list(data.get("overrides") or []),
         rob_ratings=load_assessor_ratings(folder, population, studies),
+        indirect_studies=indirect,
     )
 
 

@@ -45,6 +45,8 @@ class GradeRules:
     risk_of_bias: RobRules
     down_one_if_i2_at_least: float
     down_two_if_i2_at_least: float
+    indirect_down_one_above: float
+    indirect_down_two_above: float
     optimal_information_size: int
     publication_min_studies: int
     egger_p_below: float
@@ -72,6 +74,8 @@ def load_rules() -> GradeRules:
         ),
         down_one_if_i2_at_least=float(cfg["inconsistency"]["down_one_if_i2_at_least"]),
         down_two_if_i2_at_least=float(cfg["inconsistency"]["down_two_if_i2_at_least"]),
+        indirect_down_one_above=float(cfg["indirectness"]["down_one_if_share_above"]),
+        indirect_down_two_above=float(cfg["indirectness"]["down_two_if_share_above"]),
         optimal_information_size=int(cfg["imprecision"]["optimal_information_size"]),
         publication_min_studies=int(cfg["publication_bias"]["min_studies"]),
         egger_p_below=float(cfg["publication_bias"]["egger_p_below"]),

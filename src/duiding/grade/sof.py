@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from .assessment import GradedOutcome, PopulationAssessment
 from .domains import DOMAINS, Rating
 
@@ -39,7 +37,10 @@ class SofRow:
     k: int
     certainty: int | None
     notes: tuple[int, ...]  # 1-based footnote numbers
-    comment: str  # relevant | below_threshold | no_difference | no_studies
+    comment: str  # GradedOutcome.relevance
+    policy: str  # the analysis' policy for very few studies
+    substitutes: tuple[str, ...]  # studies whose result uses a substitute outcome
+    baseline_flags: tuple[str, ...]  # studies compared on final values across a baseline imbalance
 
 
 @dataclass(frozen=True)
@@ -56,17 +57,6 @@ def control_median(o: GradedOutcome) -> tuple[float | None, int]:
     return (float(values.median()), len(values)) if len(values) else (None, 0)
 
 
-def comment(o: GradedOutcome) -> str:
-    r = o.result
-    if r is None:
-        return "no_studies"
-    if o.relevant:
-        return "relevant"
-    if np.isfinite(r.ci_high) and r.ci_high < 0:
-        return "below_threshold"
-    return "no_difference"
-
-
 def sof_table(pa: PopulationAssessment) -> SofTable:
     rows, notes = [], []
     for o in pa.outcomes[:MAX_ROWS]:
@@ -78,7 +68,8 @@ def sof_table(pa: PopulationAssessment) -> SofTable:
                 if rating.level < 0 or rating.overridden:
                     notes.append(Footnote(d, rating))
                     marks.append(len(notes))
-        median, n_ctl = control_median(o) if r is not None else (None, 0)
+        median, n_ctl = control_median(o) if o.k else (None, 0)
+        rows_ = o.analysis.selection.rows
         rows.append(
             SofRow(
                 outcome=o.spec.outcome,
@@ -94,7 +85,10 @@ def sof_table(pa: PopulationAssessment) -> SofTable:
                 k=o.k,
                 certainty=None if g is None else g.certainty,
                 notes=tuple(marks),
-                comment=comment(o),
+                comment=o.relevance,
+                policy=o.analysis.policy,
+                substitutes=tuple(rows_.loc[rows_["substitute"].astype(bool), "study_id"]) if o.k else (),
+                baseline_flags=tuple(rows_.loc[rows_["baseline_flag"].astype(bool), "study_id"]) if o.k else (),
             )
         )
     return SofTable(rows, notes)
