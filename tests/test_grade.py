@@ -15,7 +15,7 @@ from duiding.errors import InputError
 from duiding.evidence import load_evidence
 from duiding.grade import assess, load_judgements, sof_table, suggest
 from duiding.meta import rma
-from duiding.report.population import footnote
+from duiding.report.grading import footnote
 from duiding.report.text import reason_text
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..evidence import EvidenceBase, all_specs, extract, load_plan, select
+from ..evidence import EvidenceBase, all_specs, load_plan, select
 from . import blocks as b
 from .text import label, num, phrase
 
 
 def evidence_section(ev: EvidenceBase) -> list[b.Block]:
     """Appendices A (evidence tables) and B (results not used, with reasons)."""
-    x = extract(ev.results, ev.instruments)
+    x = ev.extracted
     src = ev.sources.set_index(["_population", "result_id"])
     study_rows = [
         [

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import blocks as b
-from .text import num
+from .text import label, num
 
 MOVE_TOLERANCE = 1e-9
 NO_CHANGES = "geen wijzigingen in studies, schattingen, zekerheid of conclusies."
@@ -25,7 +25,7 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
             a, c = o.get("analyses", {}).get(key), n.get("analyses", {}).get(key)
             if a is None and c is None:
                 continue
-            if a is None or c is None or a["k"] != c["k"] or abs(a["estimate"] - c["estimate"]) > MOVE_TOLERANCE:
+            if _moved(a, c):
                 moved.append({"analysis": key, "old": a, "new": c})
             if (a or {}).get("certainty") != (c or {}).get("certainty"):
                 certainty.append(
@@ -45,10 +45,26 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _moved(a: dict[str, Any] | None, c: dict[str, Any] | None) -> bool:
+    """Studies, model or estimate differ (an estimate is None where the plan did not pool)."""
+    if a is None or c is None:
+        return True
+    if a["k"] != c["k"]:
+        return True
+    if "model" in a and "model" in c and a["model"] != c["model"]:  # older manifests have no model
+        return True
+    if (a.get("estimate") is None) != (c.get("estimate") is None):
+        return True
+    return a.get("estimate") is not None and abs(a["estimate"] - c["estimate"]) > MOVE_TOLERANCE
+
+
 def _est(a: dict[str, Any] | None) -> str:
     if a is None:
         return "geen analyse"
-    return f"{num(a['estimate'])} ({num(a['ci_low'])} tot {num(a['ci_high'])}), k = {a['k']}"
+    model = f", {label('policies', a['model'])}" if a.get("model") not in (None, "standard", "single_study") else ""
+    if a.get("estimate") is None:
+        return f"niet gepoold, k = {a['k']}{model}"
+    return f"{num(a['estimate'])} ({num(a['ci_low'])} tot {num(a['ci_high'])}), k = {a['k']}{model}"
 
 
 def describe(diff: dict[str, Any]) -> list[str]:

@@ -104,20 +104,27 @@ def _rob_colour(rob: StudyRob | None, domain: str) -> str:
 _DRAWN: WeakKeyDictionary[MetaResult, dict[tuple, bytes]] = WeakKeyDictionary()
 
 
-def forest_plot(res: MetaResult, mid: float, robs: dict[str, StudyRob], title: str, scale_label: str) -> bytes:
+def forest_plot(
+    res: MetaResult, mid: float, robs: dict[str, StudyRob], title: str, scale_label: str, pooled: bool = True
+) -> bytes:
     """Study estimates with 95% CIs and weights, the pooled diamond, the prediction interval,
-    lines at 0 and at the clinical relevance threshold, and RoB dots per study.
+    lines at 0 and at the clinical relevance threshold, and RoB dots per study. With
+    ``pooled`` False (two heterogeneous studies the plan does not pool) the studies stand
+    alone: no diamond, no prediction interval.
 
     A plot is drawn once per fit and arguments: the notebook shows it, and the report's
     section takes the same bytes."""
-    key = (mid, title, scale_label, tuple(sorted((s, r.overall, tuple(r.domains.items())) for s, r in robs.items())))
+    rob_key = tuple(sorted((s, r.overall, tuple(r.domains.items())) for s, r in robs.items()))
+    key = (mid, title, scale_label, rob_key, pooled)
     drawn = _DRAWN.setdefault(res, {})
     if key not in drawn:
-        drawn[key] = _forest_plot(res, mid, robs, title, scale_label)
+        drawn[key] = _forest_plot(res, mid, robs, title, scale_label, pooled)
     return drawn[key]
 
 
-def _forest_plot(res: MetaResult, mid: float, robs: dict[str, StudyRob], title: str, scale_label: str) -> bytes:
+def _forest_plot(
+    res: MetaResult, mid: float, robs: dict[str, StudyRob], title: str, scale_label: str, pooled: bool
+) -> bytes:
     _theme(0.85)
     names, yi, vi, weights = res.studies, res.yi, res.vi, np.nan_to_num(res.weights)
     k = len(names)
@@ -129,16 +136,19 @@ def _forest_plot(res: MetaResult, mid: float, robs: dict[str, StudyRob], title: 
     ax.hlines(ys, yi - halves, yi + halves, color="#333", lw=1)  # one call per layer: drawing is the cost
     ax.scatter(yi, ys, marker="s", s=20 + 2.2 * weights, color="#1f4e79", zorder=3)
     est, lo, hi = res.estimate, res.ci_low, res.ci_high
-    if np.isfinite(lo) and np.isfinite(hi):
+    if pooled and np.isfinite(lo) and np.isfinite(hi):
         ax.fill([lo, est, hi, est], [0.9, 1.15, 0.9, 0.65], color="#1f4e79", zorder=3)
     pred = res.predict()
-    if np.isfinite(pred.pi_low) and k > 1:
+    if pooled and np.isfinite(pred.pi_low) and k > 1:
         ax.plot([pred.pi_low, pred.pi_high], [0.25, 0.25], color="#1f4e79", lw=2, alpha=0.6)
     ax.axvline(0, color="#555", lw=0.8)
     ax.axvline(-mid, color="#c0392b", lw=0.8, ls="--")
     ax.axvline(mid, color="#c0392b", lw=0.5, ls=":")
     ax.set_yticks([*ys, 0.9, 0.25])
-    ax.set_yticklabels([*names, "Gepoold (95%-BI)", "Predictie-interval"] if k > 1 else [*names, "Gepoold", ""])
+    if not pooled:
+        ax.set_yticklabels([*names, "Niet gepoold", ""])
+    else:
+        ax.set_yticklabels([*names, "Gepoold (95%-BI)", "Predictie-interval"] if k > 1 else [*names, "Gepoold", ""])
     ax.set_ylim(-0.2, k + 2.4)
     ax.set_xlabel(scale_label)
     ax.set_title(title, loc="left", fontsize=10)
@@ -155,9 +165,10 @@ def _forest_plot(res: MetaResult, mid: float, robs: dict[str, StudyRob], title: 
     ax.text(1.42, k + 2.1, "RoB", transform=trans, fontsize=8, va="center")
     dots_x, dots_y, dots_c = [], [], []
     for y, name, est_i, half, w_i in zip(ys, names, yi, halves, weights, strict=True):
-        interval = f"{num(est_i)} ({num(est_i - half)}; {num(est_i + half)})"
+        interval = f"{num(est_i)} ({num(est_i - half)} tot {num(est_i + half)})"
         ax.text(1.02, y, interval, transform=trans, fontsize=8, va="center")
-        ax.text(1.30, y, f"{num(w_i)}%", transform=trans, fontsize=8, va="center")
+        if pooled:
+            ax.text(1.30, y, f"{num(w_i)}%", transform=trans, fontsize=8, va="center")
         rob = robs.get(name)
         domains = [""] if rob is None else list(rob.domains)
         for j, domain in enumerate(domains[:8]):
@@ -165,7 +176,9 @@ def _forest_plot(res: MetaResult, mid: float, robs: dict[str, StudyRob], title: 
             dots_y.append(y)
             dots_c.append(_rob_colour(rob, domain))
     ax.scatter(dots_x, dots_y, transform=trans, s=30, c=dots_c, clip_on=False, edgecolors="#555", lw=0.3)
-    ax.text(1.02, 0.9, f"{num(est)} ({num(lo)}; {num(hi)})", transform=trans, fontsize=8, va="center", weight="bold")
+    if pooled:
+        summary = f"{num(est)} ({num(lo)} tot {num(hi)})"
+        ax.text(1.02, 0.9, summary, transform=trans, fontsize=8, va="center", weight="bold")
     _despine(ax, left=True)
     return _png(fig, tight=False)
 

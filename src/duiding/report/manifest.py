@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..evidence import EvidenceBase
-from ..grade import PopulationAssessment, conclude
+from ..grade import Conclusion, GradedOutcome, PopulationAssessment, conclude
 from .text import verdict
 
 PACKAGES = (
@@ -88,8 +88,12 @@ def fingerprint(frames: list[pd.DataFrame]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def population_summary(ev: EvidenceBase, pa: PopulationAssessment) -> dict[str, Any]:
-    """What ``duiding diff`` compares for one population."""
+def population_summary(
+    ev: EvidenceBase, pa: PopulationAssessment, conclusion: Conclusion | None = None
+) -> dict[str, Any]:
+    """What ``duiding diff`` compares for one population: per analysis the headline fit,
+    the model the small-k policy chose, the plain random-effects fit beside it, and the
+    five GRADE domain levels (the keys of ``pool --mid``)."""
     p = pa.population
     studies, results = ev.of("studies", p), ev.of("results", p)
     sources, rob = ev.of("sources", p), ev.of("risk_of_bias", p)
@@ -101,24 +105,35 @@ def population_summary(ev: EvidenceBase, pa: PopulationAssessment) -> dict[str, 
         fingerprints[str(sid)] = fingerprint(frames)
     analyses: dict[str, Any] = {}
     for o in [*pa.outcomes, *pa.alternative]:
-        r = o.result
         key = f"{o.spec.outcome}/{o.spec.window}/{o.spec.measure}"
-        analyses[key] = None
-        if r is not None:
-            analyses[key] = {
-                "k": r.k,
-                "estimate": r.estimate,
-                "ci_low": r.ci_low,
-                "ci_high": r.ci_high,
-                "certainty": o.grading.level.en if o.grading else None,
-                "studies": r.studies,
-            }
-    c = conclude(pa)
+        analyses[key] = analysis_summary(o)
+    c = conclusion or conclude(pa)
     return {
         "studies": fingerprints,
         "analyses": analyses,
-        "conclusion": {"meets": c.meets, "verdict_nl": verdict(c.meets)},
+        "conclusion": {"meets": c.meets, "designs_met": c.designs_met, "verdict_nl": verdict(c.meets, c.designs_met)},
     }
+
+
+def analysis_summary(o: GradedOutcome) -> dict[str, Any] | None:
+    """One analysis in the manifest (None: no studies). Two heterogeneous studies that the
+    plan does not pool have no estimate (``model`` qualitative), but are graded."""
+    r, plain = o.result, o.analysis.plain
+    if plain is None:
+        return None
+    out: dict[str, Any] = {
+        "k": plain.k,
+        "estimate": None if r is None else r.estimate,
+        "ci_low": None if r is None else r.ci_low,
+        "ci_high": None if r is None else r.ci_high,
+        "model": o.analysis.policy,
+        "certainty": o.grading.level.en if o.grading else None,
+        "grade": o.grading.levels() if o.grading else None,
+        "studies": plain.studies,
+    }
+    if plain is not r:
+        out["plain"] = {"estimate": plain.estimate, "ci_low": plain.ci_low, "ci_high": plain.ci_high}
+    return out
 
 
 def load_manifest(path: str | Path) -> dict[str, Any]:
@@ -169,7 +184,8 @@ def check_manifest(data: Any, source: str) -> None:
             if not isinstance(a, dict):
                 problems.append(f"{where}.analyses.{key}: expected an object or null")
                 continue
-            for field in ("k", "estimate"):
+            fields = ("k",) if a.get("model") == "qualitative" else ("k", "estimate")
+            for field in fields:
                 if not isinstance(a.get(field), int | float) or isinstance(a.get(field), bool):
                     problems.append(f"{where}.analyses.{key}.{field}: expected a number, got {a.get(field)!r}")
         if not isinstance(pop.get("conclusion", {}), dict):

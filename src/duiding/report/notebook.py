@@ -4,7 +4,7 @@ that shows itself in the notebook (in Dutch, without report chrome).
 The population notebook reads as the analysis, step by step::
 
     evidence = nb.load_evidence(evidence_dir)                       # 1. the evidence base
-    selection = nb.select(evidence, population, method, test)       # 2. which results, and why not
+    selection = nb.select(evidence, population, grade_dir, method, test)  # 2. which results, and why not
     fits = nb.fit(selection)                                        # 3. the fits, as metafor prints them
     nb.forest_plots(fits)                                           # 4. forest plots
     grading = nb.grade(fits, grade_dir)                             # 5. GRADE per domain
@@ -33,18 +33,21 @@ from ..grade import (
     Conclusion,
     PopulationAssessment,
     SofTable,
+    TippingPoint,
+    analyses_for,
     grade_analyses,
     load_judgements,
-    plan_analyses,
+    tipping_points,
 )
 from ..grade import conclude as _conclude
 from ..grade import sof_table as _sof_table
 from ..meta import RE_METHODS, TESTS
 from . import blocks as b
 from .figures import forest_plot
+from .grading import conclusion_blocks, sof_blocks, tipping_blocks
 from .html import fragment
 from .manifest import population_summary
-from .population import SCALE_MD100, conclusion_blocks, population_section, sensitivity_table, sof_blocks
+from .population import SCALE_MD100, population_section, sensitivity_table
 from .text import label, num, outcome_window, reason_text
 
 REPORT_METHODS = ("FE", *RE_METHODS)
@@ -142,7 +145,7 @@ class Selection(_Shown):
         out: list[b.Block] = []
         for a in self.analyses.primary:
             sel = a.selection
-            title = outcome_window(a.spec.outcome, a.spec.window)
+            title = outcome_window(a.spec.outcome, a.spec.window, a.spec.population)
             out.append(b.Heading(f"{title}: {sel.k} studies", 4))
             if sel.k:
                 rows = [
@@ -177,9 +180,13 @@ class Fits(_Shown):
     def blocks(self) -> list[b.Block]:
         out: list[b.Block] = []
         for a in self.analyses.primary:
-            out.append(b.Heading(outcome_window(a.spec.outcome, a.spec.window), 4))
-            r = a.result
-            out.append(b.Paragraph("Geen studies." if r is None else r.summary(), "code", "en"))
+            out.append(b.Heading(outcome_window(a.spec.outcome, a.spec.window, a.spec.population), 4))
+            fit = a.result or a.plain
+            if fit is None:
+                out.append(b.Paragraph("Geen studies."))
+                continue
+            out.append(b.Paragraph(f"Model: {label('policies', a.policy)}."))
+            out.append(b.Paragraph(fit.summary(), "code", "en"))
         return out
 
 
@@ -193,10 +200,12 @@ class ForestPlots(_Shown):
     def blocks(self) -> list[b.Block]:
         out: list[b.Block] = []
         for a in self.analyses.primary:
-            if a.result is None:
+            fit = a.result or a.plain
+            if fit is None:
                 continue
-            title = f"{outcome_window(a.spec.outcome, a.spec.window)}: MD op 0-100"
-            png = forest_plot(a.result, self.mids[a.spec.outcome], self.analyses.robs, title, SCALE_MD100)
+            title = f"{outcome_window(a.spec.outcome, a.spec.window, a.spec.population)}: MD op 0-100"
+            mid = self.mids[a.spec.outcome]
+            png = forest_plot(fit, mid, self.analyses.robs, title, SCALE_MD100, pooled=a.result is not None)
             out.append(b.Figure(png, title, f"Forest plot {title}"))
         return out
 
@@ -210,7 +219,7 @@ class Grading(_Shown):
     def blocks(self) -> list[b.Block]:
         out: list[b.Block] = []
         for o in self.assessment.outcomes:
-            out.append(b.Heading(outcome_window(o.spec.outcome, o.spec.window), 4))
+            out.append(b.Heading(outcome_window(o.spec.outcome, o.spec.window, o.spec.population), 4))
             if o.grading is None:
                 out.append(b.Paragraph("Geen studies: niet te graderen."))
                 continue
@@ -229,13 +238,8 @@ class Grading(_Shown):
             columns = ["Domein", "Suggestie", "Gebruikt", "Reden", "Oordeel beoordelaar"]
             certainty = f"Zekerheid: {label('certainty', o.grading.certainty)} {o.grading.level.symbol}"
             out += [b.Table(columns, rows), b.Paragraph(certainty)]
-            out.append(sensitivity_table(o, self._alternative(o)))
+            out.append(sensitivity_table(o, self.assessment.alternative_of(o)))
         return out
-
-    def _alternative(self, o):  # the SMD analysis of the same outcome and window
-        return next(
-            a for a in self.assessment.alternative if (a.spec.outcome, a.spec.window) == (o.spec.outcome, o.spec.window)
-        )
 
 
 @dataclass
@@ -251,13 +255,14 @@ class SummaryOfFindings(_Shown):
 
 @dataclass
 class Draft(_Shown):
-    """Step 7: the draft conclusion with every step of ZIN's rule."""
+    """Step 7: the draft conclusion with every step of ZIN's rule, and its tipping points."""
 
     conclusion: Conclusion
     assessment: PopulationAssessment
+    tipping: list[TippingPoint]
 
     def blocks(self) -> list[b.Block]:
-        return conclusion_blocks(self.assessment, self.conclusion)[1:]
+        return conclusion_blocks(self.assessment, self.conclusion)[1:] + tipping_blocks(self.assessment, self.tipping)
 
 
 def load_evidence(evidence_dir: str, evidence_cache: str = "") -> Evidence:
@@ -266,9 +271,12 @@ def load_evidence(evidence_dir: str, evidence_cache: str = "") -> Evidence:
     return Evidence(load_validated(evidence_dir, evidence_cache))
 
 
-def select(evidence: Evidence, population: str, method: str = "REML", test: str = "knha") -> Selection:
-    check_parameters(population=population, method=method, test=test)
-    return Selection(plan_analyses(evidence.base, population, method, test))
+def select(evidence: Evidence, population: str, grade_dir: str, method: str = "REML", test: str = "knha") -> Selection:
+    """The plan's analyses as the assessor's file sets them up (thresholds for the baseline
+    rule, indirect studies in or out)."""
+    check_parameters(population=population, method=method, test=test, grade_dir=grade_dir)
+    judgements = load_judgements(grade_dir, population, set(evidence.base.of("studies", population)["study_id"]))
+    return Selection(analyses_for(evidence.base, judgements, method, test))
 
 
 def fit(selection: Selection) -> Fits:
@@ -277,13 +285,11 @@ def fit(selection: Selection) -> Fits:
     return Fits(selection.analyses)
 
 
-def forest_plots(fits: Fits, grade_dir: str | None = None) -> ForestPlots:
-    analyses = fits.analyses
-    mids = {"pain": 10.0, "function": 10.0}
-    if grade_dir is not None:
-        j = load_judgements(grade_dir, analyses.population)
-        mids = {o: j.mid(o, "MD100") for o in j.thresholds}
-    return ForestPlots(analyses, mids)
+def forest_plots(fits: Fits, grade_dir: str) -> ForestPlots:
+    """Forest plots with the assessor's relevance thresholds drawn in."""
+    check_parameters(grade_dir=grade_dir)
+    j = load_judgements(grade_dir, fits.analyses.population)
+    return ForestPlots(fits.analyses, {o: j.mid(o, "MD100") for o in j.thresholds})
 
 
 def grade(fits: Fits, grade_dir: str) -> Grading:
@@ -297,8 +303,10 @@ def summary_of_findings(grading: Grading) -> SummaryOfFindings:
 
 
 def conclude(grading: Grading) -> Draft:
+    """ZIN's rule, and which single choice would flip it (tipping points)."""
     pa = grading.assessment
-    return Draft(_conclude(pa), pa)
+    spec = pa.outcomes[0].spec
+    return Draft(_conclude(pa), pa, tipping_points(pa.evidence, pa.judgements, spec.method, spec.test))
 
 
 def save(draft: Draft, output_dir: str) -> Path | None:
@@ -308,8 +316,8 @@ def save(draft: Draft, output_dir: str) -> Path | None:
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
     pa, ev = draft.assessment, draft.assessment.evidence
-    _write(folder / f"{pa.population}.json", b.to_json(population_section(ev, pa)))
-    _write(folder / f"{pa.population}.summary.json", population_summary(ev, pa))
+    _write(folder / f"{pa.population}.json", b.to_json(population_section(ev, pa, draft.conclusion, draft.tipping)))
+    _write(folder / f"{pa.population}.summary.json", population_summary(ev, pa, draft.conclusion))
     return folder
 
 

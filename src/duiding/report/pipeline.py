@@ -32,13 +32,12 @@ from .docx import write_docx
 from .front import (
     BANNER,
     introduction_blocks,
-    method_blocks,
-    pico_blocks,
     reproducibility_blocks,
     summary_blocks,
 )
 from .html import page
 from .manifest import load_manifest, manifest
+from .method import method_blocks, pico_blocks
 from .notebook import check_parameters
 from .output import check_out_dir, check_replaceable, locked, move_into_place, remove_stale, temp_folder
 
@@ -243,7 +242,7 @@ def assemble(
     blocks += summary_blocks(man["results"])
     blocks += changes
     blocks += introduction_blocks(counts)
-    blocks += pico_blocks()
+    blocks += pico_blocks(judgements)
     blocks += method_blocks(counts, judgements, method, test)
     for p in POPULATIONS:
         blocks += sections[p]

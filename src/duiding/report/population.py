@@ -1,51 +1,47 @@
 """The report section of one population: studies, each analysis with its forest plot and
-sensitivity table, risk of bias, the review cross-check, the SoF table and the conclusion.
+sensitivity table, risk of bias, the review cross-check, and the GRADE part (SoF table,
+evidence profile, GRADE conclusions, harms, tipping points, draft conclusion).
 
 Every number in the text is taken from the computed objects, never typed into prose.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
-from ..evidence import EvidenceBase, load_plan
+from ..evidence import EvidenceBase
 from ..grade import (
     Conclusion,
     GradedOutcome,
+    OutcomeAnalysis,
     PopulationAssessment,
-    SofTable,
+    TippingPoint,
     conclude,
+    harms_summary,
     leave_one_out_range,
-    load_rules,
     sof_table,
 )
 from ..meta import MetaResult
 from . import blocks as b
+from .crosscheck import review_crosscheck
 from .figures import baujat_plot, cumulative_plot, forest_plot, funnel_plot, rob_summary
-from .text import (
-    certainty_label,
-    label,
-    num,
-    outcome_window,
-    p_value,
-    phrase,
-    reason_text,
-    shortest,
-    step_text,
-    studies,
-    verdict,
-)
+from .grading import conclusion_blocks, grade_statements, harms_blocks, profile_blocks, sof_blocks, tipping_blocks
+from .text import label, labels, num, outcome_window, p_value, phrase, shortest, studies
 
 SCALE_MD100 = "Gemiddeld verschil op 0-100 (negatief = voordeel therapie)"
 
 
-def ci(r: MetaResult) -> str:
-    return f"{num(r.estimate)} (95%-BI {num(r.ci_low)} tot {num(r.ci_high)})"
+def ci(r: MetaResult, digits: int = 1) -> str:
+    return f"{num(r.estimate, digits)} (95%-BI {num(r.ci_low, digits)} tot {num(r.ci_high, digits)})"
 
 
-def population_section(ev: EvidenceBase, pa: PopulationAssessment) -> list[b.Block]:
+def population_section(
+    ev: EvidenceBase,
+    pa: PopulationAssessment,
+    conclusion: Conclusion | None = None,
+    tipping: list[TippingPoint] | None = None,
+) -> list[b.Block]:
+    """The whole section; ``conclusion`` and ``tipping`` where the caller computed them."""
     population = pa.population
     heading = f"Resultaten: {label('populations', population).lower()}"
     out: list[b.Block] = [b.Heading(heading, 2, f"res-{population}")]
@@ -62,9 +58,14 @@ def population_section(ev: EvidenceBase, pa: PopulationAssessment) -> list[b.Blo
             b.Heading("Risico op bias per studie", 3),
             b.Figure(png, caption, f"Risico-op-bias-overzicht {population}"),
         ]
-    out += review_crosscheck(ev, pa)
+    out += review_crosscheck(pa)
     out += sof_blocks(pa, sof_table(pa))
-    out += conclusion_blocks(pa, conclude(pa))
+    out += profile_blocks(pa)
+    out += grade_statements(pa)
+    out += harms_blocks(harms_summary(ev, population))
+    if tipping is not None:
+        out += tipping_blocks(pa, tipping)
+    out += conclusion_blocks(pa, conclusion or conclude(pa))
     return out
 
 
@@ -106,35 +107,34 @@ def studies_blocks(ev: EvidenceBase, pa: PopulationAssessment) -> list[b.Block]:
 
 
 def outcome_blocks(o: GradedOutcome, alt: GradedOutcome, pa: PopulationAssessment) -> list[b.Block]:
-    title = outcome_window(o.spec.outcome, o.spec.window)
+    title = outcome_window(o.spec.outcome, o.spec.window, pa.population)
     out: list[b.Block] = [b.Heading(title, 3, f"{pa.population}-{o.spec.outcome}-{o.spec.window}")]
-    r = o.result
-    if r is None:
+    a, r = o.analysis, o.result
+    fit = r or a.plain
+    if fit is None:
         out.append(
             b.Paragraph("Geen bruikbare resultaten voor deze uitkomst en termijn (zie bijlage B voor de redenen).")
         )
+        out += selection_notes(a, alt.analysis)
         return out
-    confint = r.confint()
-    summary = (
-        f"Gepoold {label('measures', 'MD100')}: {ci(r)}, {studies(r.k)}, random-effects "
-        f"({o.spec.method}, {label('tests', r.test_used)}). Negatief = in het voordeel van fysio-/oefentherapie. "
-        f"Heterogeniteit: I² = {num(r.i2, 0)}%"
-    )
-    if pd.notna(confint.i2_low):
-        summary += f" (95%-BI {num(confint.i2_low, 0)} tot {num(confint.i2_high, 0)}%)"
-    summary += f", τ² = {num(r.tau2, 2)}, Q = {num(r.q, 2)} (p = {p_value(r.q_pval)})."
-    pred = r.predict()
-    if r.k > 1 and pd.notna(pred.pi_low):
-        summary += f" 95%-predictie-interval {num(pred.pi_low)} tot {num(pred.pi_high)}."
-    out.append(b.Paragraph(summary))
+    out.append(b.Paragraph(headline_text(o)))
+    if a.policy in ("fixed_effect", "modified_knapp_hartung", "qualitative"):
+        out.append(b.Paragraph(labels()["policy_caveats"][a.policy]))
+    if fit.k > 1:
+        out.append(b.Paragraph(heterogeneity_text(a)))
+    out += selection_notes(a, alt.analysis)
     derived = derived_sds(o)
     if derived:
         out.append(b.Paragraph(f"Standaarddeviaties afgeleid (Cochrane Handbook 6.5.2.2) voor: {derived}."))
     plot_title = f"{title}: MD op 0-100"
-    png = forest_plot(r, o.mid, pa.robs, plot_title, SCALE_MD100)
+    png = forest_plot(fit, o.mid, pa.robs, plot_title, SCALE_MD100, pooled=r is not None)
     caption = f"Forest plot, {title.lower()}. Stippellijn: klinische relevantiegrens (−{shortest(o.mid)})."
+    if r is None:
+        caption += " De studies zijn niet gepoold (twee heterogene studies)."
     out.append(b.Figure(png, caption, f"Forest plot {plot_title}"))
     out.append(sensitivity_table(o, alt))
+    if r is None:
+        return out
     out += cumulative_blocks(o, pa, title)
     if r.k >= INFLUENCE_MIN_K:
         out += influence_blocks(r, title)
@@ -146,6 +146,90 @@ def outcome_blocks(o: GradedOutcome, alt: GradedOutcome, pa: PopulationAssessmen
         )
         out.append(b.Figure(funnel_plot(r, f"Funnel plot, {title.lower()}"), caption, f"Funnel plot {title}"))
     return out
+
+
+def headline_text(o: GradedOutcome) -> str:
+    """The headline result with its model, and the plain random-effects fit beside it."""
+    a, r = o.analysis, o.result
+    plain = a.plain
+    assert plain is not None
+    policy = label("policies", a.policy)
+    if r is None:
+        return (
+            f"{studies(plain.k)}; niet gepoold ({policy}). Ter informatie, random effects (REML) met Knapp-Hartung: "
+            f"MD {ci(plain)} op 0-100. Negatief = in het voordeel van fysio- en oefentherapie."
+        )
+    model = policy if a.policy == "single_study" else f"{policy} ({label('tests', r.test_used)})"
+    text = (
+        f"Hoofdanalyse: MD {ci(r)} op 0-100, {studies(r.k)}, {model}. "
+        "Negatief = in het voordeel van fysio- en oefentherapie."
+    )
+    if a.policy not in ("standard", "single_study"):
+        text += f" Zonder het beleid bij weinig studies (random effects, REML, Knapp-Hartung): MD {ci(plain)}."
+    return text
+
+
+def heterogeneity_text(a: OutcomeAnalysis) -> str:
+    """Heterogeneity of the plain random-effects fit (the one that estimates it)."""
+    plain = a.plain
+    assert plain is not None
+    text = f"Heterogeniteit: I² = {num(plain.i2, 0)}%"
+    confint = plain.confint()
+    if pd.notna(confint.i2_low):
+        text += f" (95%-BI {num(confint.i2_low, 0)} tot {num(confint.i2_high, 0)}%)"
+    text += f", τ² = {num(plain.tau2, 2)}, Q = {num(plain.q, 2)} (p = {p_value(plain.q_pval)})."
+    pred = plain.predict()
+    if plain.k > 1 and pd.notna(pred.pi_low):
+        text += f" 95%-predictie-interval {num(pred.pi_low)} tot {num(pred.pi_high)}."
+    return text
+
+
+def selection_notes(a: OutcomeAnalysis, alt: OutcomeAnalysis) -> list[b.Block]:
+    """What the reader must know about the studies of this analysis: substitute outcomes,
+    final values across a baseline imbalance, indirect studies left out, and where the SMD
+    analysis takes other studies than the MD analysis (and why)."""
+    rows, left = a.selection.rows, a.selection.excluded
+    notes = []
+    if a.k:
+        substitutes = rows.loc[rows["substitute"].astype(bool)]
+        if len(substitutes):
+            used = ", ".join(f"{x.study_id} ({label('outcomes', x.outcome).lower()})" for x in substitutes.itertuples())
+            notes.append(f"Vervangende uitkomstmaat (lager gewaardeerd op indirectheid): {used}.")
+        flagged = rows.loc[rows["baseline_flag"].astype(bool), "study_id"]
+        if len(flagged):
+            notes.append(f"Eindwaarden bij ongelijke uitgangswaarden (gemarkeerd): {', '.join(flagged)}.")
+    for reason, text in (
+        (
+            "baseline_imbalance",
+            "Weggelaten: eindwaarden bij een verschil bij aanvang van ten minste de helft van de "
+            "relevantiegrens (in de sensitiviteitsanalyse opgenomen)",
+        ),
+        ("indirect_left_out", "Weggelaten: indirecte studies (buiten de PICO; in de sensitiviteitsanalyse opgenomen)"),
+    ):
+        ids = sorted(set(left.loc[left["reason"] == reason, "study_id"]))
+        if ids:
+            notes.append(f"{text}: {', '.join(ids)}.")
+    notes += smd_differences(a, alt)
+    return [b.Paragraph(" ".join(notes))] if notes else []
+
+
+def smd_differences(a: OutcomeAnalysis, alt: OutcomeAnalysis) -> list[str]:
+    """Which studies the SMD analysis takes other than the MD analysis, with the reasons."""
+    md, smd = set(a.selection.rows["study_id"]), set(alt.selection.rows["study_id"])
+    if md == smd:
+        return ["De SMD-analyse gebruikt dezelfde studies."] if md else []
+
+    def why(selection_left: pd.DataFrame, study: str) -> str:
+        reasons = selection_left.loc[selection_left["study_id"] == study, "reason"]
+        codes = [c for c in reasons if c != "other_result"] or list(reasons)
+        return label("exclusion_reasons", codes[0]) if codes else "geen resultaat in deze termijn"
+
+    parts = []
+    for study in sorted(md - smd):
+        parts.append(f"{study} niet in de SMD-analyse ({why(alt.selection.excluded, study)})")
+    for study in sorted(smd - md):
+        parts.append(f"{study} alleen in de SMD-analyse ({why(a.selection.excluded, study)})")
+    return [f"De SMD-analyse wijkt af van de MD-analyse: {'; '.join(parts)}."]
 
 
 INFLUENCE_MIN_K = 5
@@ -206,158 +290,56 @@ def derived_sds(o: GradedOutcome) -> str:
     return "; ".join(parts)
 
 
-def row(name: str, r: MetaResult | None) -> list[str]:
+def row(name: str, r: MetaResult | None, digits: int = 1) -> list[str]:
     if r is None:
         return [name, "–", "–", "–"]
-    return [name, ci(r), str(r.k), f"{num(r.i2, 0)}%"]
+    return [name, ci(r, digits), str(r.k), f"{num(r.i2, 0)}%"]
+
+
+def variant_row(name: str, base: OutcomeAnalysis, variant: OutcomeAnalysis | None) -> list[str] | None:
+    """A selection variant's headline, only where it selects other studies than the base."""
+    if variant is None:
+        return None
+    if set(variant.selection.rows["study_id"]) == set(base.selection.rows["study_id"]):
+        return None
+    fit = variant.result
+    if fit is None and variant.k:
+        return [name, f"niet gepoold ({label('policies', variant.policy)})", str(variant.k), "–"]
+    return row(f"{name} ({label('policies', variant.policy)})", fit)
 
 
 def sensitivity_table(o: GradedOutcome, alt: GradedOutcome) -> b.Table:
     a = o.analysis
-    rows = [
-        row("Hoofdanalyse", o.result),
-        row("Fixed effect (inverse variantie)", a.fixed_effect),
-        row("Random effects met z-toets", a.z_test),
-        row("Alleen studies die direct binnen de PICO passen", a.direct_only),
-        row("Alleen studies met laag risico op bias", a.low_rob_only),
-    ]
-    assert o.result is not None
-    spread = leave_one_out_range(o.result)
+    words = labels()["sensitivity"]
+    rows = [row(phrase(words["headline"], {"policy": label("policies", a.policy)}), o.result)]
+    if a.policy not in ("standard", "single_study"):
+        rows.append(row(words["plain"], a.plain))
+    if a.k > 1:
+        rows += [row(words["fixed_effect"], a.fixed_effect), row(words["z_test"], a.z_test)]
+    for name in ("with_indirect", "with_imbalanced"):
+        extra = variant_row(words[name], a, a.variant(name))
+        if extra:
+            rows.append(extra)
+    rows.append(row(words["low_rob_only"], a.low_rob_only))
+    if len(a.designs.keys() & {"add_on", "replacement"}) == 2:
+        for name in ("add_on", "replacement"):
+            extra = variant_row(words[name], a, a.variant(name))
+            if extra:
+                rows.append(extra)
+    fit = o.result or a.plain
+    assert fit is not None
+    spread = leave_one_out_range(fit)
     if spread:
-        rows.append(
-            ["Leave-one-out (bereik van de schattingen)", f"{num(spread[0])} tot {num(spread[1])}", str(o.k - 1), "–"]
-        )
+        rows.append([words["leave_one_out"], f"{num(spread[0])} tot {num(spread[1])}", str(fit.k - 1), "–"])
     sub = a.comparator_subgroups
     if sub:
-        for value, fit in sub.groups:
-            rows.append(row(f"Subgroep (z-toets): {label('comparators', value)}", fit))
+        for value, group in sub.groups:
+            rows.append(row(phrase(words["subgroup"], {"name": label("comparators", value)}), group))
         test = f"Q = {num(sub.q_between, 2)}, df = {sub.df_between:.0f}, p = {p_value(sub.p_between)}"
-        rows.append(["Toets op subgroepverschillen", test, "", ""])
-    if alt.result is not None:
-        name = f"Alternatieve analyse: SMD (Hedges' g; {studies(alt.k)} met SD's)"
-        rows.append([name, ci(alt.result), str(alt.k), f"{num(alt.result.i2, 0)}%"])
-    caption = f"Sensitiviteitsanalyses, {outcome_window(o.spec.outcome, o.spec.window).lower()}"
+        rows.append([words["subgroup_test"], test, "", ""])
+    smd = alt.result or alt.analysis.plain
+    if smd is not None:
+        how = label("policies", alt.analysis.policy) + ("" if alt.result is not None else "; ter informatie")
+        rows.append(row(f"{words['smd']} ({how})", smd, 2))
+    caption = f"Sensitiviteitsanalyses, {outcome_window(o.spec.outcome, o.spec.window, o.spec.population).lower()}"
     return b.Table(["Analyse", "Effect (95%-BI)", "Studies", "I²"], rows, caption=caption)
-
-
-def review_crosscheck(ev: EvidenceBase, pa: PopulationAssessment) -> list[b.Block]:
-    rr = ev.of("review_results", pa.population)
-    if rr.empty:
-        return []
-    rows = []
-    for _, r in rr.iterrows():
-        effect = (
-            f"{r['effect']:g} ({r['ci_low']:g} tot {r['ci_high']:g})" if pd.notna(r["ci_low"]) else f"{r['effect']:g}"
-        )
-        note = r["timepoint_note"]
-        rows.append(
-            [
-                r["review_id"],
-                r["comparison"],
-                r["outcome"],
-                note,
-                r["effect_measure"],
-                effect,
-                r["effect_definition"],
-                comparable(pa, r),
-            ]
-        )
-    intro = (
-        "Review-resultaten zoals gepubliceerd (richting volgens de kolom 'definitie'), naast onze schatting voor "
-        "dezelfde uitkomst en termijn waar die te koppelen is. Verschillen komen door andere studiesets, "
-        "vergelijkingen en maten."
-    )
-    columns = ["Review", "Vergelijking", "Uitkomst", "Termijn", "Maat", "Review: effect (95%-BI)", "Definitie"]
-    return [
-        b.Heading("Vergelijking met gepoolde resultaten uit reviews", 3),
-        b.Paragraph(intro),
-        b.Table([*columns, "Onze schatting (zelfde maat)"], rows),
-    ]
-
-
-def comparable(pa: PopulationAssessment, review: pd.Series) -> str:
-    plan = load_plan()
-    outcome = {"pain": "pain", "back_pain": "pain", "leg_pain": "pain", "function": "function"}.get(review["outcome"])
-    window = plan.window_of(review["timepoint_weeks"])
-    if outcome is None or window is None or review["effect_measure"] not in ("SMD", "MD"):
-        return "niet te koppelen"
-    pool = pa.alternative if review["effect_measure"] == "SMD" else pa.outcomes
-    match = next((o for o in pool if o.spec.outcome == outcome and o.spec.window == window), None)
-    if match is None or match.result is None:
-        return "geen eigen schatting"
-    return f"{'SMD' if review['effect_measure'] == 'SMD' else 'MD 0-100'} {ci(match.result)} (negatief = voordeel)"
-
-
-def sof_blocks(pa: PopulationAssessment, table: SofTable) -> list[b.Block]:
-    levels = load_rules().levels
-    rows = []
-    for r in table.rows:
-        outcome = f"{label('outcomes', r.outcome)} (0-100; {label('windows', r.window)})"
-        if r.estimate is None:
-            rows.append([outcome, "–", label("sof_comments", "no_studies"), "0 (0)", "–", ""])
-            continue
-        control = (
-            "niet bekend"
-            if r.control_median is None
-            else f"{num(r.control_median)} (mediaan, {studies(r.control_studies)})"
-        )
-        effect = f"MD {num(r.estimate)} ({num(r.ci_low)} tot {num(r.ci_high)})"
-        n = f"{'' if r.participants_complete else '≥ '}{r.participants} ({r.k})"
-        assert r.certainty is not None
-        marks = f" {','.join(str(m) for m in r.notes)}" if r.notes else ""
-        certainty = f"{levels[r.certainty].symbol} {certainty_label(r.certainty)}{marks}"
-        mid = pa.judgements.mid(r.outcome, r.measure)
-        rows.append([outcome, control, effect, n, certainty, phrase(label("sof_comments", r.comment), {"mid": mid})])
-    notes = [footnote(f) for f in table.footnotes]
-    j = pa.judgements
-    thresholds = "; ".join(
-        f"{o}: {shortest(t['MD100'])} punten op 0-100, SMD {shortest(t['SMD'])} ({t['source']})"
-        for o, t in j.thresholds.items()
-    )
-    caption = (
-        "Fysio-/oefentherapie versus gebruikelijke zorg, geen behandeling, minimale interventie of "
-        "schijnbehandeling (gepoold)"
-    )
-    after = (
-        f"Klinische relevantiegrenzen: {thresholds}. Zekerheid: GRADE, start hoog voor gerandomiseerde studies; "
-        f"afwaarderingen met reden in de voetnoten; oordelen van de beoordelaar uit {j.display_path} zijn als zodanig "
-        "gemarkeerd."
-    )
-    columns = [
-        "Uitkomst",
-        "Gemiddelde controlegroep",
-        "Effect (95%-BI)",
-        "Deelnemers (studies)",
-        "Zekerheid",
-        "Opmerkingen",
-    ]
-    return [
-        b.Heading("Samenvatting van de bevindingen (GRADE)", 3, f"sof-{pa.population}"),
-        b.Table(columns, rows, caption=caption, footnotes=notes),
-        b.Paragraph(after),
-    ]
-
-
-def footnote(f: Any) -> str:
-    """'Risico op bias: 1 niveau afgewaardeerd — ernstig: …' (assessor's judgement marked)."""
-    levels = abs(f.rating.level)
-    name = label("domains", f.domain).capitalize()
-    out = f"{name}: {levels} niveau{'s' if levels != 1 else ''} afgewaardeerd — {reason_text(f.rating.reason)}"
-    if f.rating.overridden:
-        out += f" [oordeel beoordelaar, suggestie was {f.rating.suggested}: {f.rating.override_reason}]"
-    return out
-
-
-def conclusion_blocks(pa: PopulationAssessment, c: Conclusion) -> list[b.Block]:
-    symbols = {v: level.symbol for v, level in load_rules().levels.items()}
-    designs = ", ".join(f"{label('designs', k)}: {v}" for k, v in sorted(pa.design_counts.items()))
-    design_text = (
-        f"Opzet van de vergelijkingen (studies per type): {designs}. Bij add-on (therapie bovenop "
-        "gebruikelijke zorg) vraagt ZIN om meerwaarde; bij vervanging om gelijke waarde."
-    )
-    return [
-        b.Heading("Beoordeling en conceptconclusie", 3, f"concl-{pa.population}"),
-        b.Paragraph(f"Conceptconclusie: fysio- en oefentherapie {verdict(c.meets)} voor deze populatie.", "banner"),
-        b.Bullets([step_text(s, symbols) for s in c.steps]),
-        b.Paragraph(design_text),
-    ]

@@ -98,40 +98,86 @@ def certainty_label(level: int) -> str:
     return label("certainty", level)
 
 
-def outcome_window(outcome: str, window: str) -> str:
+def outcome_name(outcome: str, population: str | None = None) -> str:
+    """A plan outcome's name, which can differ per population (radicular: pain is leg pain)."""
+    special = labels()["plan_outcomes"].get(population or "", {})
+    return str(special.get(outcome) or label("outcomes", outcome))
+
+
+def outcome_window(outcome: str, window: str, population: str | None = None) -> str:
     """'Pijn, korte termijn (≤ 3 maanden)'."""
-    return f"{label('outcomes', outcome)}, {label('windows', window)}"
+    return f"{outcome_name(outcome, population)}, {label('windows', window)}"
+
+
+def effect_ci(estimate: float, lo: float, hi: float, digits: int = 1) -> str:
+    """'−9,7 (95%-BI −13,8 tot −5,7)'."""
+    return f"{num(estimate, digits)} (95%-BI {num(lo, digits)} tot {num(hi, digits)})"
 
 
 def step_text(step: Any, symbols: dict[int, str]) -> str:
     """One step of the draft conclusion (:class:`duiding.grade.Step`) in Dutch."""
     words = labels()["conclusion"]
     v = step.values
-    if step.key == "crucial":
-        outcomes = ", ".join(label("outcomes", o).lower() for o in v["outcomes"])
+    key = step.key
+    if key == "crucial":
+        outcomes = ", ".join(outcome_name(o, v.get("population")).lower() for o in v["outcomes"])
         return phrase(words["crucial"], {**v, "outcomes": outcomes, "needed": certainty_label(v["needed"]).lower()})
-    if step.key == "outcome_empty":
-        return phrase(words["outcome_empty"], {"label": outcome_window(v["outcome"], v["window"])})
-    if step.key == "outcome":
-        values = {
-            **v,
-            "label": outcome_window(v["outcome"], v["window"]),
-            "studies": studies(v["k"]),
-            "relevant": words["yes"] if v["relevant"] else words["no"],
-            "certainty": certainty_label(v["certainty"]).lower(),
-            "symbol": symbols[v["certainty"]],
-            "verdict": words["meets_criterion"] if v["meets"] else words["fails_criterion"],
-        }
-        return phrase(words["outcome"], values)
-    if step.key == "rule":
+    if key == "outcome_empty":
+        return phrase(words["outcome_empty"], {"label": outcome_window(v["outcome"], v["window"], v.get("population"))})
+    if key in ("outcome", "design"):
+        return _effect_step(key, v, words, symbols)
+    if key == "design_unclear":
+        return phrase(words["design_unclear"], {**v, "studies_word": "studie" if v["n"] == 1 else "studies"})
+    if key == "harms":
+        word = "studie" if v["n"] == 1 else "studies"
+        return phrase(words[f"harms_{v['level']}"], {**v, "studies_word": word})
+    if key == "rule":
         needed = certainty_label(v["needed"]).lower()
+        text = phrase(words["rule"], {"needed": needed})
         if not v["met"]:
-            return phrase(words["rule_not_met"], {"needed": needed})
-        qualifying = "; ".join(outcome_window(q["outcome"], q["window"]) for q in v["qualifying"])
-        return phrase(words["rule_met"], {"needed": needed, "qualifying": qualifying})
-    return phrase(words[step.key], v)
+            return f"{text} {words['rule_not_met']}"
+        designs = " en ".join(label("designs_short", d) for d in sorted({q["design"] for q in v["qualifying"]}))
+        qualifying = "; ".join(
+            f"{outcome_window(q['outcome'], q['window'], v.get('population'))}, {label('designs_short', q['design'])}"
+            for q in v["qualifying"]
+        )
+        return f"{text} {phrase(words['rule_met'], {'designs': designs, 'qualifying': qualifying})}"
+    raise KeyError(f"no wording for conclusion step {key!r}")
 
 
-def verdict(meets: bool) -> str:
+def _effect_step(key: str, v: dict[str, Any], words: dict[str, str], symbols: dict[int, str]) -> str:
+    """An outcome over all comparisons, or one type of comparison against its criterion."""
+    certainty = v["certainty"]
+    values = {
+        "label": outcome_window(v["outcome"], v["window"], v.get("population")),
+        "studies": studies(v["k"]),
+        "policy": label("policies", v["policy"]),
+        "certainty": certainty_label(certainty).lower() if certainty else "–",
+        "symbol": symbols.get(certainty, ""),
+    }
+    pooled = "estimate" in v
+    if pooled:
+        values["effect"] = f"MD {effect_ci(v['estimate'], v['lo'], v['hi'])} op 0-100"
+    if key == "outcome":
+        if not pooled:
+            return phrase(words["outcome_not_pooled"], values)
+        relevance = phrase(label("sof_comments", v["relevance"]), {"mid": -v["mid"]})
+        return phrase(words["outcome"], {**values, "relevance": relevance})
+    values["design"] = label("designs_short", v["design"]).capitalize()
+    if not pooled:
+        return phrase(words["design_not_pooled"], values)
+    values["criterion"] = phrase(words[f"criterion_{v['criterion']}"], {"mid": v["mid"]})
+    values["met"] = words["yes"] if v["met"] else words["no"]
+    values["verdict"] = words["meets_criterion"] if v["meets"] else words["fails_criterion"]
+    return phrase(words["design"], values)
+
+
+def verdict(meets: bool, designs: list[str] | None = None) -> str:
+    """'voldoen (niet) aan de stand …', with the types of comparison where only some meet."""
     words = labels()["conclusion"]
-    return words["verdict_meets"] if meets else words["verdict_fails"]
+    if not meets:
+        return words["verdict_fails"]
+    if designs and len(designs) < 2:
+        clauses = " of ".join(label("design_clauses", d) for d in designs)
+        return phrase(words["verdict_meets_designs"], {"designs": clauses})
+    return words["verdict_meets"]

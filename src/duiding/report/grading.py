@@ -1,0 +1,270 @@
+"""The GRADE part of a population's section, as the reader sees it: the Summary of
+Findings table, the GRADE evidence profile, the GRADE conclusions in ZIN's style, harms,
+the tipping points and the draft conclusion with every step of ZIN's rule.
+
+The objects come from :mod:`duiding.grade`; this module only words and lays them out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from ..grade import (
+    CERTAINTY,
+    DOMAINS,
+    Conclusion,
+    GradedOutcome,
+    HarmsSummary,
+    PopulationAssessment,
+    SofTable,
+    TippingPoint,
+    evidence_profile,
+    load_rules,
+)
+from . import blocks as b
+from .text import (
+    certainty_label,
+    effect_ci,
+    label,
+    labels,
+    num,
+    outcome_name,
+    outcome_window,
+    phrase,
+    reason_text,
+    shortest,
+    step_text,
+    studies,
+    verdict,
+)
+
+
+def symbols() -> dict[int, str]:
+    return {v: level.symbol for v, level in load_rules().levels.items()}
+
+
+def sof_blocks(pa: PopulationAssessment, table: SofTable) -> list[b.Block]:
+    levels = load_rules().levels
+    population = pa.population
+    rows = []
+    for r in table.rows:
+        outcome = f"{outcome_name(r.outcome, population)}, {label('windows', r.window)}; 0-100"
+        mid = pa.judgements.mid(r.outcome, r.measure)
+        comment = phrase(label("sof_comments", r.comment), {"mid": -mid})
+        if r.certainty is None:
+            rows.append([outcome, "–", "–", "0 (0)", "–", comment])
+            continue
+        control = "niet bekend"
+        if r.control_median is not None:
+            control = f"{num(r.control_median)} (mediaan over {studies(r.control_studies)})"
+        effect = "niet gepoold" if r.estimate is None else f"MD {effect_ci(r.estimate, r.ci_low, r.ci_high)}"
+        n = f"{'≥ ' if not r.participants_complete else ''}{r.participants:,} ({r.k})".replace(",", ".")
+        if r.participants == 0 and not r.participants_complete:
+            n = f"niet bekend ({r.k})"
+        marks = f" {','.join(str(m) for m in r.notes)}" if r.notes else ""
+        certainty = f"{levels[r.certainty].symbol} {certainty_label(r.certainty)}{marks}"
+        extra = []
+        if r.policy not in ("standard", "none", "single_study"):
+            extra.append(label("policies", r.policy))
+        if r.substitutes:
+            extra.append(f"vervangende uitkomstmaat: {', '.join(r.substitutes)}")
+        if r.baseline_flags:
+            extra.append(f"eindwaarden bij ongelijke uitgangswaarden: {', '.join(r.baseline_flags)}")
+        rows.append([outcome, control, effect, n, certainty, "; ".join([comment, *extra])])
+    notes = [footnote(f) for f in table.footnotes]
+    j = pa.judgements
+    thresholds = "; ".join(
+        f"{outcome_name(o, population).lower()}: {shortest(t['MD100'])} punten op 0-100, SMD {shortest(t['SMD'])} "
+        f"({t['source']})"
+        for o, t in j.thresholds.items()
+    )
+    caption = (
+        "Fysio- en oefentherapie versus gebruikelijke zorg, geen behandeling, minimale interventie of "
+        "schijnbehandeling (gepoold)"
+    )
+    after = (
+        f"Klinische relevantiegrenzen: {thresholds}. Zekerheid: GRADE, start hoog voor gerandomiseerde studies; "
+        f"afwaarderingen met reden in de voetnoten; oordelen van de beoordelaar uit {j.display_path} zijn als zodanig "
+        "gemarkeerd. Gemiddelde in de controlegroep: op 0-100, 0 = beste score."
+    )
+    columns = [
+        "Uitkomst",
+        "Gemiddelde in de controlegroep",
+        "Effect (95%-BI)",
+        "Deelnemers (studies)",
+        "Zekerheid",
+        "Opmerkingen",
+    ]
+    return [
+        b.Heading("Samenvatting van de bevindingen (GRADE)", 3, f"sof-{population}"),
+        b.Table(columns, rows, caption=caption, footnotes=notes),
+        b.Paragraph(after),
+    ]
+
+
+def footnote(f: Any) -> str:
+    """'Risico op bias: 1 niveau afgewaardeerd — ernstig: …' (assessor's judgement marked)."""
+    levels = abs(f.rating.level)
+    name = label("domains", f.domain).capitalize()
+    out = f"{name}: {levels} niveau{'s' if levels != 1 else ''} afgewaardeerd — {reason_text(f.rating.reason)}"
+    if f.rating.overridden:
+        out += f" [oordeel beoordelaar, suggestie was {f.rating.suggested}: {f.rating.override_reason}]"
+    return out
+
+
+def profile_blocks(pa: PopulationAssessment) -> list[b.Block]:
+    """The GRADE evidence profile in GRADEpro's layout, one row per outcome and window."""
+    rows = []
+    for p in evidence_profile(pa):
+        name = outcome_window(p.outcome, p.window, pa.population)
+        if p.certainty is None:
+            rows.append([name, "0", *["–"] * len(DOMAINS), "–", "–", "–", label("importance", p.importance)])
+            continue
+        domains = [
+            label("profile_levels", p.domains[d]) + (" (beoordelaar)" if d in p.overridden else "") for d in DOMAINS
+        ]
+        arms = f"{p.n_int:,} / {p.n_ctl:,}".replace(",", ".") + ("" if p.complete else " (niet alle bekend)")
+        effect = "niet gepoold" if p.estimate is None else f"MD {effect_ci(p.estimate, p.ci_low, p.ci_high)}"
+        certainty = f"{symbols()[p.certainty]} {certainty_label(p.certainty)}"
+        rows.append([name, rcts(p.k), *domains, arms, effect, certainty, label("importance", p.importance)])
+    columns = [
+        "Uitkomst",
+        "Studies",
+        *(label("domains", d).capitalize() for d in DOMAINS),
+        "Deelnemers therapie / controle",
+        "Effect (95%-BI), 0-100",
+        "Zekerheid",
+        "Belang",
+    ]
+    caption = "GRADE-evidenceprofiel (opbouw als GRADEpro): oordeel per domein, deelnemers, effect en zekerheid"
+    return [
+        b.Heading("GRADE-evidenceprofiel", 3, f"profile-{pa.population}"),
+        b.Table(columns, rows, caption=caption),
+    ]
+
+
+def rcts(k: int) -> str:
+    """'1 RCT', '8 RCT's'."""
+    return f"{k} RCT" if k == 1 else f"{k} RCT's"
+
+
+def grade_statements(pa: PopulationAssessment) -> list[b.Block]:
+    """'Redelijk GRADE — Fysio- en oefentherapie verminderen waarschijnlijk …', per outcome."""
+    words = labels()["grade_statements"]
+    items = []
+    for o in pa.outcomes:
+        if o.grading is None:
+            continue
+        items.append(grade_statement(o, words))
+    if not items:
+        return []
+    return [b.Heading("Conclusies per uitkomstmaat (GRADE)", 3, f"grade-{pa.population}"), b.Bullets(items)]
+
+
+def grade_statement(o: GradedOutcome, words: dict[str, Any]) -> str:
+    assert o.grading is not None
+    certainty = o.grading.certainty
+    bare = outcome_name(o.spec.outcome, o.spec.population).lower()
+    verb = words["verbs"][o.spec.outcome]
+    values = {
+        "bare": bare,
+        "object": f"{verb['article']} {bare}",
+        "verb": verb["verb"],
+        "window": label("windows", o.spec.window),
+        "hedge": words["hedges"].get(certainty, ""),
+    }
+    key = o.relevance
+    if certainty == 1 and key != "not_pooled":
+        key = "very_low"
+    sentence = phrase(words[key], values)
+    studies = ", ".join(o.analysis.selection.rows["study_id"])
+    return f"{certainty_label(certainty)} GRADE — {sentence}. {phrase(words['sources'], {'studies': studies})}"
+
+
+def harms_blocks(harms: HarmsSummary) -> list[b.Block]:
+    """What the trials report on harms, study by study, with the summary for ZIN's rule."""
+    heading = b.Heading("Bijwerkingen en schade", 3, f"harms-{harms.population}")
+    if harms.rows.empty:
+        return [heading, b.Paragraph("Geen van de studies in de evidence base rapporteert over bijwerkingen.")]
+    rows = []
+    for _, h in harms.rows.sort_values(["study_id", "harm_id"]).iterrows():
+        counts = "–"
+        if pd.notna(h["events_int"]) and pd.notna(h["events_ctl"]):
+            n_int = "?" if pd.isna(h["n_int"]) else f"{h['n_int']:.0f}"
+            n_ctl = "?" if pd.isna(h["n_ctl"]) else f"{h['n_ctl']:.0f}"
+            counts = f"{h['events_int']:.0f}/{n_int} vs {h['events_ctl']:.0f}/{n_ctl}"
+        # attribution belongs to events that were reported; "none" rows carry no attribution
+        reported = h["finding"] == "reported"
+        related = label("harm_related", h["related"]) if reported and pd.notna(h["related"]) else "–"
+        finding = label("harm_findings", h["finding"])
+        rows.append([h["study_id"], label("harm_severity", h["severity"]), finding, related, counts, h["excerpt"]])
+    summary = (
+        f"{len(harms.studies_reporting)} studies rapporteren over bijwerkingen; "
+        f"{len(harms.studies_no_events)} melden geen (ernstige) bijwerkingen; "
+        f"{len(harms.studies_serious_related)} melden een ernstige bijwerking die aan de therapie wordt toegeschreven; "
+        f"{len(harms.studies_serious_unclear)} een ernstige gebeurtenis zonder duidelijke toeschrijving. "
+        f"Voor de regel van ZIN: {label('harms_levels', harms.level)}."
+    )
+    columns = ["Studie", "Ernst", "Bevinding", "Toegeschreven aan therapie", "Aantallen (therapie vs controle)", "Bron"]
+    return [heading, b.Paragraph(summary), b.Table(columns, rows, caption="Bijwerkingen zoals gerapporteerd")]
+
+
+def tipping_blocks(pa: PopulationAssessment, points: list[TippingPoint]) -> list[b.Block]:
+    """Which single choice would flip the draft conclusion, and at what value."""
+    if not points:
+        return []
+    now = verdict(points[0].meets_now)
+    rows = [[_choice(pa, p), _value(p, p.current), _flips(p)] for p in points]
+    intro = (
+        f"Kantelpunten: welke ene keuze van de beoordelaar de conceptconclusie ('{now}') zou omdraaien, en bij welke "
+        "waarde. Elke keuze is afzonderlijk gewijzigd en de hele beoordeling opnieuw berekend (de relevantiegrens in "
+        "stappen van 0,5 van 1 tot 30 punten op 0-100)."
+    )
+    return [
+        b.Heading("Kantelpunten", 3, f"tipping-{pa.population}"),
+        b.Paragraph(intro),
+        b.Table(["Keuze", "Huidige waarde", "Conclusie draait om bij"], rows, caption="Kantelpunten"),
+    ]
+
+
+def _choice(pa: PopulationAssessment, p: TippingPoint) -> str:
+    outcome = outcome_name(p.outcome, pa.population).lower() if p.outcome else ""
+    return phrase(label("tipping_choices", p.choice), {"outcome": outcome})
+
+
+def _value(p: TippingPoint, value: Any) -> str:
+    if p.choice == "threshold":
+        return shortest(float(value))
+    if p.choice == "certainty_needed":
+        return certainty_label(CERTAINTY[value]).lower()
+    return label("tipping_values", value)
+
+
+def _flips(p: TippingPoint) -> str:
+    if p.robust:
+        return "kantelt niet (grens 1 tot 30)" if p.choice == "threshold" else "kantelt niet"
+    if p.choice == "threshold":
+        runs = p.ranges()
+        return "; ".join(shortest(a) if a == z else f"{shortest(a)} tot {shortest(z)}" for a, z in runs)
+    return ", ".join(_value(p, v) for v in p.flips_at)
+
+
+def conclusion_blocks(pa: PopulationAssessment, c: Conclusion) -> list[b.Block]:
+    designs = ", ".join(f"{label('designs', k)}: {v}" for k, v in sorted(pa.design_counts.items()))
+    design_text = (
+        f"Opzet van de vergelijkingen (studies per type): {designs}. Bij add-on (therapie bovenop gebruikelijke zorg) "
+        "vraagt ZIN om meerwaarde: een klinisch relevant voordeel. Bij vervanging vraagt ZIN om gelijke waarde: "
+        "niet meer dan de relevantiegrens slechter, afgelezen aan de bovengrens van het 95%-BI (zoals bij "
+        "non-inferioriteit)."
+    )
+    return [
+        b.Heading("Beoordeling en conceptconclusie", 3, f"concl-{pa.population}"),
+        b.Paragraph(
+            f"Conceptconclusie: fysio- en oefentherapie {verdict(c.meets, c.designs_met)} voor deze populatie.",
+            "banner",
+        ),
+        b.Bullets([step_text(s, symbols()) for s in c.steps]),
+        b.Paragraph(design_text),
+    ]
