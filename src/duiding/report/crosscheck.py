@@ -104,7 +104,9 @@ def review_crosscheck(pa: PopulationAssessment) -> list[b.Block]:
                     },
                 )
         window = label("windows", r["window"]) if pd.notna(r["window"]) else "–"
-        measure = "SMD" if r["effect_measure"] == "SMD" else f"MD ({r['scale_note']})"
+        measure = r["effect_measure"]
+        if measure == "MD":
+            measure = "MD, 0-100" if "0-100" in str(r["scale_note"]).replace("‐", "-") else "MD, andere schaal"
         rows.append(
             [
                 r["review_id"],

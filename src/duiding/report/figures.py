@@ -8,6 +8,7 @@ two renders of the same inputs give identical files.
 from __future__ import annotations
 
 import io
+import itertools
 from weakref import WeakKeyDictionary
 
 import matplotlib
@@ -311,4 +312,50 @@ def rob_summary(robs: dict[str, StudyRob], studies: list[str]) -> bytes | None:
     ax.set_ylim(len(rated) - 0.5, -0.5)
     ax.xaxis.tick_top()
     _despine(ax, left=True, bottom=True)
+    return _png(fig)
+
+
+def prisma_flow(counts: dict, words: dict[str, dict[str, str]], title: str) -> bytes:
+    """The PRISMA 2020 flow diagram of one population's screening log (Page et al., BMJ
+    2021;372:n71): records identified per source, duplicates, screened, excluded, sought,
+    not retrieved, assessed, excluded with reasons, included. ``words`` holds the Dutch
+    labels of the sources and of the exclusion reasons."""
+    from matplotlib.patches import FancyBboxPatch
+
+    _theme(0.8)
+    fig, ax = plt.subplots(figsize=(9.5, 7.2))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    ax.axis("off")
+    sources, reasons = words["screening_sources"], words["screening_reasons"]
+    identified = "\n".join(f"{sources.get(k, k)}: {v}" for k, v in counts["identified"].items()) or "geen"
+    excluded_ft = "\n".join(f"{reasons.get(k, k)}: {v}" for k, v in counts["excluded_full_text"].items()) or "geen"
+    left = [
+        (9.0, f"Records gevonden (n = {sum(counts['identified'].values())})\n{identified}"),
+        (6.9, f"Records gescreend\n(n = {counts['screened']})"),
+        (5.0, f"Rapporten gezocht\n(n = {counts['sought']})"),
+        (3.1, f"Rapporten beoordeeld op geschiktheid\n(n = {counts['assessed']})"),
+        (1.0, f"Geïncludeerd: {counts['included_studies']} studies\n({counts['included_reports']} rapporten)"),
+    ]
+    right = [
+        (9.0, f"Dubbele records verwijderd\n(n = {counts['duplicates']})"),
+        (6.9, f"Records uitgesloten\n(n = {counts['excluded_screening']})"),
+        (5.0, f"Rapporten niet gevonden\n(n = {counts['not_retrieved']})"),
+        (3.1, f"Rapporten uitgesloten (n = {sum(counts['excluded_full_text'].values())})\n{excluded_ft}"),
+    ]
+    for x, boxes in ((2.6, left), (7.6, right)):
+        for y, text in boxes:
+            half = max(0.75, 0.14 * (text.count("\n") + 1) + 0.15)
+            ax.add_patch(
+                FancyBboxPatch(
+                    (x - 2.2, y - half), 4.4, 2 * half, boxstyle="round,pad=0.05", fc="#f4f7fa", ec="#1f4e79", lw=0.8
+                )
+            )
+            ax.text(x, y, text, ha="center", va="center", fontsize=7.5, wrap=True)
+    arrow = {"arrowstyle": "->", "color": "#1f4e79", "lw": 0.8}
+    for (y0, _), (y1, _) in itertools.pairwise(left):
+        ax.annotate("", xy=(2.6, y1 + 0.78), xytext=(2.6, y0 - 0.78), arrowprops=arrow)
+    for y, _ in right:
+        ax.annotate("", xy=(5.35, y), xytext=(4.85, y), arrowprops=arrow)
+    ax.set_title(title, loc="left", fontsize=9)
     return _png(fig)

@@ -229,6 +229,22 @@ def tipping_blocks(pa: PopulationAssessment, points: list[TippingPoint]) -> list
     ]
 
 
+def tipping_lines(pa: PopulationAssessment, points: list[TippingPoint]) -> list[str]:
+    """One sentence per choice that flips the conclusion (for the conclusion chapter)."""
+    return [
+        f"{_choice(pa, p)}: nu {_value(p, p.current)}; de conclusie draait om bij {_flips(p)}."
+        for p in points
+        if not p.robust
+    ]
+
+
+def crucial_statements(pa: PopulationAssessment) -> list[str]:
+    """The GRADE conclusions on the crucial outcomes (for the summary)."""
+    words = labels()["grade_statements"]
+    crucial = set(pa.judgements.crucial_outcomes)
+    return [grade_statement(o, words) for o in pa.outcomes if o.grading is not None and o.spec.outcome in crucial]
+
+
 def _choice(pa: PopulationAssessment, p: TippingPoint) -> str:
     outcome = outcome_name(p.outcome, pa.population).lower() if p.outcome else ""
     return phrase(label("tipping_choices", p.choice), {"outcome": outcome})

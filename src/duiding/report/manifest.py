@@ -20,7 +20,8 @@ import pandas as pd
 
 from ..errors import InputError
 from ..evidence import EvidenceBase
-from ..grade import Conclusion, GradedOutcome, PopulationAssessment, conclude
+from ..grade import Conclusion, GradedOutcome, PopulationAssessment, TippingPoint, conclude
+from .grading import crucial_statements, tipping_lines
 from .text import verdict
 
 PACKAGES = (
@@ -56,6 +57,16 @@ def git_commit() -> str | None:
         return None
 
 
+def git_commit_date() -> str | None:
+    """The date of HEAD's commit (YYYY-MM-DD): the report's date, equal for equal inputs."""
+    here = Path(__file__).resolve().parent
+    try:
+        run = {"capture_output": True, "text": True, "cwd": here}
+        return subprocess.run(["git", "log", "-1", "--format=%cs"], check=True, **run).stdout.strip() or None
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 def input_files(ev: EvidenceBase, grade_files: list[Path]) -> dict[str, str]:
     """SHA-256 of every file the render read: the evidence tables and the judgements."""
     out = {f"evidence/{p.relative_to(ev.root)}": sha256(p) for p in ev.files() if p.is_file()}
@@ -79,6 +90,7 @@ def manifest(ev: EvidenceBase, grade_files: list[Path], params: dict[str, Any]) 
         "parameters": params,
         "versions": versions(),
         "git_commit": git_commit(),
+        "commit_date": git_commit_date(),
         "rendered_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
     }
 
@@ -89,11 +101,15 @@ def fingerprint(frames: list[pd.DataFrame]) -> str:
 
 
 def population_summary(
-    ev: EvidenceBase, pa: PopulationAssessment, conclusion: Conclusion | None = None
+    ev: EvidenceBase,
+    pa: PopulationAssessment,
+    conclusion: Conclusion | None = None,
+    tipping: list[TippingPoint] | None = None,
 ) -> dict[str, Any]:
     """What ``duiding diff`` compares for one population: per analysis the headline fit,
     the model the small-k policy chose, the plain random-effects fit beside it, and the
-    five GRADE domain levels (the keys of ``pool --mid``)."""
+    five GRADE domain levels (the keys of ``pool --mid``); and, for the summary and the
+    conclusion chapters, the GRADE conclusions on the crucial outcomes and the tipping points."""
     p = pa.population
     studies, results = ev.of("studies", p), ev.of("results", p)
     sources, rob = ev.of("sources", p), ev.of("risk_of_bias", p)
@@ -111,6 +127,8 @@ def population_summary(
     return {
         "studies": fingerprints,
         "analyses": analyses,
+        "statements": crucial_statements(pa),
+        "tipping": tipping_lines(pa, tipping or []),
         "conclusion": {"meets": c.meets, "designs_met": c.designs_met, "verdict_nl": verdict(c.meets, c.designs_met)},
     }
 

@@ -13,14 +13,15 @@ from typing import Any
 from ..evidence import POPULATIONS, AnalysisPlan, load_plan
 from ..grade import Judgements, load_rules
 from . import blocks as b
-from .text import label, num, outcome_name, percent, shortest
+from .figures import prisma_flow
+from .text import label, labels, num, outcome_name, percent, shortest
 
 
 def short_name(population: str) -> str:
     return label("populations", population).split(",")[0].split(" (")[0]
 
 
-def pico_blocks(judgements: dict[str, Judgements] | None = None) -> list[b.Block]:
+def pico_blocks(judgements: dict[str, Judgements] | None = None, level: int = 3) -> list[b.Block]:
     """The PICO per population, with the crucial and important outcomes of the plan."""
     plan = load_plan()
     comparators = ", ".join(label("comparators", c) for c in plan.comparators)
@@ -35,15 +36,32 @@ def pico_blocks(judgements: dict[str, Judgements] | None = None) -> list[b.Block
         )
         rows.append([label("populations", p), intervention, comparators, f"{outcomes}; schaal 0-100", windows])
     columns = ["Populatie (P)", "Interventie (I)", "Vergelijking (C)", "Uitkomstmaten (O)", "Termijnen (T)"]
-    return [b.Heading("PICO per populatie", 2, "pico"), b.Table(columns, rows, caption="PICO per populatie")]
+    return [b.Heading("PICO per populatie", level, "pico"), b.Table(columns, rows, caption="PICO per populatie")]
+
+
+def prisma_blocks(counts: dict[str, Any]) -> list[b.Block]:
+    """The PRISMA 2020 flow per population, from its screening log."""
+    words = {k: labels()[k] for k in ("screening_sources", "screening_reasons")}
+    out: list[b.Block] = []
+    for p, c in counts.items():
+        flow = c["screening"]
+        title = f"Selectie van studies (PRISMA 2020): {short_name(p).lower()}"
+        caption = (
+            f"{title}. Uit het screeningslogboek evidence/{p}/screening.csv: {flow['screened']} records gescreend, "
+            f"{flow['included_studies']} studies geïncludeerd."
+        )
+        out.append(b.Figure(prisma_flow(flow, words, title), caption, f"PRISMA-stroomdiagram {short_name(p)}"))
+    return out
 
 
 def method_blocks(counts: dict[str, Any], judgements: dict[str, Judgements], method: str, test: str) -> list[b.Block]:
     plan = load_plan()
     return [
         b.Heading("Methode", 2, "methode"),
+        *pico_blocks(judgements),
         b.Heading("Zoeken en selectie", 3),
         b.Paragraph(search_text(counts)),
+        *prisma_blocks(counts),
         b.Heading("Selectie van resultaten per analyse", 3),
         b.Bullets(selection_rules(plan)),
         b.Heading("Effectmaten", 3),

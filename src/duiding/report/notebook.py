@@ -317,7 +317,7 @@ def save(draft: Draft, output_dir: str) -> Path | None:
     folder.mkdir(parents=True, exist_ok=True)
     pa, ev = draft.assessment, draft.assessment.evidence
     _write(folder / f"{pa.population}.json", b.to_json(population_section(ev, pa, draft.conclusion, draft.tipping)))
-    _write(folder / f"{pa.population}.summary.json", population_summary(ev, pa, draft.conclusion))
+    _write(folder / f"{pa.population}.summary.json", population_summary(ev, pa, draft.conclusion, draft.tipping))
     return folder
 
 

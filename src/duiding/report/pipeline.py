@@ -28,16 +28,20 @@ from ..grade import Judgements, load_judgements
 from . import blocks as b
 from .appendix import evidence_section
 from .changes import changes_blocks, compare
-from .docx import write_docx
-from .front import (
-    BANNER,
+from .chapters import (
+    background_blocks,
+    colofon_blocks,
+    conclusion_chapter,
+    discussion_blocks,
     introduction_blocks,
-    reproducibility_blocks,
+    literature_blocks,
     summary_blocks,
 )
+from .docx import write_docx
+from .front import BANNER, reproducibility_blocks
 from .html import page
 from .manifest import load_manifest, manifest
-from .method import method_blocks, pico_blocks
+from .method import method_blocks
 from .notebook import check_parameters
 from .output import check_out_dir, check_replaceable, locked, move_into_place, remove_stale, temp_folder
 
@@ -238,14 +242,19 @@ def assemble(
     changes: list[b.Block],
 ) -> list[b.Block]:
     counts = summary(ev)["populations"]
+    results = man["results"]
     blocks: list[b.Block] = [b.Paragraph(BANNER, "banner")]
-    blocks += summary_blocks(man["results"])
+    blocks += summary_blocks(results)
     blocks += changes
     blocks += introduction_blocks(counts)
-    blocks += pico_blocks(judgements)
+    blocks += background_blocks()
     blocks += method_blocks(counts, judgements, method, test)
     for p in POPULATIONS:
         blocks += sections[p]
+    blocks += discussion_blocks(ev, counts, results)
+    blocks += conclusion_chapter(results)
+    blocks += literature_blocks(ev)
     blocks += sections["evidence"]
     blocks += reproducibility_blocks(man)
+    blocks += colofon_blocks(man, man["versions"].get("duiding") or "onbekend")
     return blocks

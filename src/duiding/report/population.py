@@ -156,16 +156,16 @@ def headline_text(o: GradedOutcome) -> str:
     policy = label("policies", a.policy)
     if r is None:
         return (
-            f"{studies(plain.k)}; niet gepoold ({policy}). Ter informatie, random effects (REML) met Knapp-Hartung: "
+            f"{studies(plain.k)}; {policy}. Ter informatie, random effects met REML en Knapp-Hartung: "
             f"MD {ci(plain)} op 0-100. Negatief = in het voordeel van fysio- en oefentherapie."
         )
-    model = policy if a.policy == "single_study" else f"{policy} ({label('tests', r.test_used)})"
+    model = policy if a.policy == "single_study" else f"{policy}; toets: {label('tests', r.test_used)}"
     text = (
-        f"Hoofdanalyse: MD {ci(r)} op 0-100, {studies(r.k)}, {model}. "
+        f"Hoofdanalyse: MD {ci(r)} op 0-100, {studies(r.k)}; {model}. "
         "Negatief = in het voordeel van fysio- en oefentherapie."
     )
     if a.policy not in ("standard", "single_study"):
-        text += f" Zonder het beleid bij weinig studies (random effects, REML, Knapp-Hartung): MD {ci(plain)}."
+        text += f" Zonder het beleid bij weinig studies, met random effects, REML en Knapp-Hartung: MD {ci(plain)}."
     return text
 
 
@@ -304,8 +304,8 @@ def variant_row(name: str, base: OutcomeAnalysis, variant: OutcomeAnalysis | Non
         return None
     fit = variant.result
     if fit is None and variant.k:
-        return [name, f"niet gepoold ({label('policies', variant.policy)})", str(variant.k), "–"]
-    return row(f"{name} ({label('policies', variant.policy)})", fit)
+        return [f"{name}: {label('policies', variant.policy)}", "–", str(variant.k), "–"]
+    return row(f"{name}: {label('policies', variant.policy)}", fit)
 
 
 def sensitivity_table(o: GradedOutcome, alt: GradedOutcome) -> b.Table:
@@ -340,6 +340,6 @@ def sensitivity_table(o: GradedOutcome, alt: GradedOutcome) -> b.Table:
     smd = alt.result or alt.analysis.plain
     if smd is not None:
         how = label("policies", alt.analysis.policy) + ("" if alt.result is not None else "; ter informatie")
-        rows.append(row(f"{words['smd']} ({how})", smd, 2))
+        rows.append(row(f"{words['smd']}: {how}", smd, 2))
     caption = f"Sensitiviteitsanalyses, {outcome_window(o.spec.outcome, o.spec.window, o.spec.population).lower()}"
     return b.Table(["Analyse", "Effect (95%-BI)", "Studies", "I²"], rows, caption=caption)

@@ -30,6 +30,18 @@ def label(section: str, code: Any) -> str:
     return str(code) if value is None else str(value)
 
 
+def country(names: Any) -> str:
+    """'Australia; New Zealand' → 'Australië, Nieuw-Zeeland' (empty: unknown)."""
+    if not isinstance(names, str) or not names.strip():
+        return "onbekend"
+    return ", ".join(label("countries", n.strip()) for n in names.split(";"))
+
+
+def count(n: int) -> str:
+    """A count with the Dutch thousands separator: 2746 → '2.746'."""
+    return f"{int(n):,}".replace(",", ".")
+
+
 def num(x: float | None, digits: int = 1, lang: str = "nl") -> str:
     """A number to ``digits`` decimals: decimal comma (Dutch), real minus sign, no "−0,0"."""
     if x is None or not math.isfinite(x):
