@@ -7,7 +7,7 @@ import pandas as pd
 
 from ..evidence import EvidenceBase, all_specs, load_plan, select
 from . import blocks as b
-from .text import label, num, phrase
+from .text import country, label, num, outcome_window, phrase, shortest
 
 
 def evidence_section(ev: EvidenceBase) -> list[b.Block]:
@@ -16,11 +16,11 @@ def evidence_section(ev: EvidenceBase) -> list[b.Block]:
     src = ev.sources.set_index(["_population", "result_id"])
     study_rows = [
         [
-            s["_population"],
+            label("populations_short", s["_population"]),
             s["study_id"],
             s["citation"],
             f"{s['year']:.0f}",
-            s["country"],
+            country(s["country"]),
             label("conditions", s["condition"]),
             label("providers", s["provider"]),
             label("eligibility", s["eligibility"]),
@@ -31,16 +31,16 @@ def evidence_section(ev: EvidenceBase) -> list[b.Block]:
     result_rows = []
     for _, r in x.iterrows():
         s = src.loc[(r["_population"], r["result_id"])]
-        weeks = "" if pd.isna(r["timepoint_weeks"]) else f"{r['timepoint_weeks']:g}"
+        weeks = "" if pd.isna(r["timepoint_weeks"]) else shortest(r["timepoint_weeks"])
         result_rows.append(
             [
-                r["_population"],
+                label("populations_short", r["_population"]),
                 r["result_id"],
                 r["study_id"],
                 label("outcomes", r["outcome"]),
                 r["instrument"],
                 weeks,
-                r["data_form"],
+                label("data_forms", r["data_form"]),
                 reported_numbers(r),
                 analysed(r),
                 s["source_url"],
@@ -49,7 +49,15 @@ def evidence_section(ev: EvidenceBase) -> list[b.Block]:
             ]
         )
     rob_rows = [
-        [r["_population"], r["study_id"], r["tool"], r["domain"], r["judgement"], r["source_url"], r["excerpt"]]
+        [
+            label("populations_short", r["_population"]),
+            r["study_id"],
+            label("rob_tools", r["tool"]),
+            label("rob_domains", r["domain"]),
+            rob_judgement(r["tool"], r["judgement"]),
+            r["source_url"],
+            r["excerpt"],
+        ]
         for _, r in ev.risk_of_bias.iterrows()
     ]
     result_columns = [
@@ -85,6 +93,13 @@ def evidence_section(ev: EvidenceBase) -> list[b.Block]:
     ]
 
 
+def rob_judgement(tool: str, judgement: str) -> str:
+    """A judgement in words; a PEDro total as a score out of 10."""
+    if tool == "PEDro" and str(judgement).isdigit():
+        return f"{judgement}/10"
+    return label("rob_judgements", judgement)
+
+
 def analysed(r: pd.Series) -> str:
     """The MD on 0-100 as analysed and how it was obtained, or why it could not be."""
     if pd.isna(r["md100"]):
@@ -94,19 +109,21 @@ def analysed(r: pd.Series) -> str:
         how += sorted({label("sd_how", h) for h in (r["sd_int_how"], r["sd_ctl_how"]) if h})
     elif r["se_how"]:
         how.append(label("se_how", r["se_how"]))
-    return f"MD100 {num(r['md100'])} (var {num(r['vi_md100'], 2)}); {'; '.join(how)}"
+    return f"MD op 0-100 {num(r['md100'])} (variantie {num(r['vi_md100'], 2)}); {'; '.join(how)}"
 
 
 def reported_numbers(r: pd.Series) -> str:
     parts = []
     for arm, name in (("int", "I"), ("ctl", "C")):
         fields = ("n", "mean", "sd", "se", "ci_low", "ci_high", "events")
-        values = [f"{f}={r[f'{f}_{arm}']:g}" for f in fields if pd.notna(r[f"{f}_{arm}"])]
+        values = [f"{f}={shortest(r[f'{f}_{arm}'])}" for f in fields if pd.notna(r[f"{f}_{arm}"])]
         if values:
             parts.append(f"{name}: " + ", ".join(values))
     if pd.notna(r["effect"]):
-        interval = f" ({r['effect_ci_low']:g} to {r['effect_ci_high']:g})" if pd.notna(r["effect_ci_low"]) else ""
-        parts.append(f"{r['effect_measure']} {r['effect']:g}{interval} [{r['effect_definition']}]")
+        low, high = r["effect_ci_low"], r["effect_ci_high"]
+        interval = f" (95%-BI {shortest(low)} tot {shortest(high)})" if pd.notna(low) else ""
+        definition = label("effect_definitions", r["effect_definition"])
+        parts.append(f"{r['effect_measure']} {shortest(r['effect'])}{interval} [{definition}]")
     return "; ".join(parts)
 
 
@@ -121,12 +138,13 @@ def excluded_section(ev: EvidenceBase, x: pd.DataFrame) -> list[b.Block]:
             used |= set(sel.rows["result_id"])
             for _, r in sel.excluded.iterrows():
                 reason = phrase(label("exclusion_reasons", r["reason"]), {"other": r["other_result"]})
-                rows.append([p, f"{spec.outcome}/{spec.window}", r["result_id"], reason])
+                analysis = outcome_window(spec.outcome, spec.window, p)
+                rows.append([label("populations_short", p), analysis, r["result_id"], reason])
     pooled_codes = {c for o in plan.outcomes.values() for codes in o.codes.values() for c in codes}
     for _, r in x.iterrows():
         if r["result_id"] not in used and r["outcome"] not in pooled_codes:
             reason = phrase(label("exclusion_reasons", "not_pooled"), {"outcome": label("outcomes", r["outcome"])})
-            rows.append([r["_population"], "–", r["result_id"], reason])
+            rows.append([label("populations_short", r["_population"]), "–", r["result_id"], reason])
     seen: set[tuple[str, str]] = set()
     unique = []
     for row in rows:

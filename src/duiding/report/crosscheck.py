@@ -142,5 +142,10 @@ def review_crosscheck(pa: PopulationAssessment) -> list[b.Block]:
     return [
         b.Heading("Vergelijking met gepoolde resultaten uit reviews", 3, f"reviews-{pa.population}"),
         b.Paragraph(intro),
-        b.Table(columns, rows, caption=f"Reviews naast onze analyses ({len(rr)} rijen)"),
+        b.Table(
+            columns,
+            rows,
+            caption=f"Reviews naast onze analyses ({len(rr)} rijen)",
+            langs=[None, "en"],  # the review's comparison in its own (English) words
+        ),
     ]

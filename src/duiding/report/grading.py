@@ -26,6 +26,7 @@ from ..grade import (
 from . import blocks as b
 from .text import (
     certainty_label,
+    count,
     effect_ci,
     label,
     labels,
@@ -66,14 +67,16 @@ def sof_blocks(pa: PopulationAssessment, table: SofTable) -> list[b.Block]:
         marks = f" {','.join(str(m) for m in r.notes)}" if r.notes else ""
         certainty = f"{levels[r.certainty].symbol} {certainty_label(r.certainty)}{marks}"
         extra = []
-        if r.policy not in ("standard", "none", "single_study"):
+        if r.policy not in ("standard", "none", "single_study", "qualitative"):
             extra.append(label("policies", r.policy))
         if r.substitutes:
             extra.append(f"vervangende uitkomstmaat: {', '.join(r.substitutes)}")
         if r.baseline_flags:
             extra.append(f"eindwaarden bij ongelijke uitgangswaarden: {', '.join(r.baseline_flags)}")
         rows.append([outcome, control, effect, n, certainty, "; ".join([comment, *extra])])
-    notes = [footnote(f) for f in table.footnotes]
+    # Footnotes of a row that is not pooled judge the plain random-effects fit: say so.
+    unpooled = {n for r in table.rows if r.estimate is None for n in r.notes}
+    notes = [footnote(f, unpooled=i in unpooled) for i, f in enumerate(table.footnotes, 1)]
     j = pa.judgements
     thresholds = "; ".join(
         f"{outcome_name(o, population).lower()}: {shortest(t['MD100'])} punten op 0-100, SMD {shortest(t['SMD'])} "
@@ -104,11 +107,17 @@ def sof_blocks(pa: PopulationAssessment, table: SofTable) -> list[b.Block]:
     ]
 
 
-def footnote(f: Any) -> str:
-    """'Risico op bias: 1 niveau afgewaardeerd — ernstig: …' (assessor's judgement marked)."""
+def footnote(f: Any, unpooled: bool = False) -> str:
+    """'Risico op bias: 1 niveau afgewaardeerd — ernstig: …' (assessor's judgement marked).
+
+    ``unpooled``: the row shows no pooled estimate, so an interval in the reason is that of
+    the random-effects fit given for information only (see the policy's caveat)."""
     levels = abs(f.rating.level)
     name = label("domains", f.domain).capitalize()
-    out = f"{name}: {levels} niveau{'s' if levels != 1 else ''} afgewaardeerd — {reason_text(f.rating.reason)}"
+    why = reason_text(f.rating.reason)
+    if unpooled and f.domain == "imprecision":
+        why = f"{why} (interval van de random-effects-fit, alleen ter informatie)"
+    out = f"{name}: {levels} niveau{'s' if levels != 1 else ''} afgewaardeerd — {why}"
     if f.rating.overridden:
         out += f" [oordeel beoordelaar, suggestie was {f.rating.suggested}: {f.rating.override_reason}]"
     return out
@@ -192,9 +201,9 @@ def harms_blocks(harms: HarmsSummary) -> list[b.Block]:
     for _, h in harms.rows.sort_values(["study_id", "harm_id"]).iterrows():
         counts = "–"
         if pd.notna(h["events_int"]) and pd.notna(h["events_ctl"]):
-            n_int = "?" if pd.isna(h["n_int"]) else f"{h['n_int']:.0f}"
-            n_ctl = "?" if pd.isna(h["n_ctl"]) else f"{h['n_ctl']:.0f}"
-            counts = f"{h['events_int']:.0f}/{n_int} vs {h['events_ctl']:.0f}/{n_ctl}"
+            n_int = "?" if pd.isna(h["n_int"]) else count(h["n_int"])
+            n_ctl = "?" if pd.isna(h["n_ctl"]) else count(h["n_ctl"])
+            counts = f"{count(h['events_int'])}/{n_int} vs {count(h['events_ctl'])}/{n_ctl}"
         # attribution belongs to events that were reported; "none" rows carry no attribution
         reported = h["finding"] == "reported"
         related = label("harm_related", h["related"]) if reported and pd.notna(h["related"]) else "–"
@@ -207,8 +216,17 @@ def harms_blocks(harms: HarmsSummary) -> list[b.Block]:
         f"{len(harms.studies_serious_unclear)} een ernstige gebeurtenis zonder duidelijke toeschrijving. "
         f"Voor de regel van ZIN: {label('harms_levels', harms.level)}."
     )
-    columns = ["Studie", "Ernst", "Bevinding", "Toegeschreven aan therapie", "Aantallen (therapie vs controle)", "Bron"]
-    return [heading, b.Paragraph(summary), b.Table(columns, rows, caption="Bijwerkingen zoals gerapporteerd")]
+    columns = [
+        "Studie",
+        "Ernst",
+        "Bevinding",
+        "Toegeschreven aan therapie",
+        "Aantallen (therapie vs controle)",
+        "Bronfragment (letterlijk, Engels)",
+    ]
+    langs = [None] * 5 + ["en"]
+    table = b.Table(columns, rows, caption="Bijwerkingen zoals gerapporteerd", langs=langs)
+    return [heading, b.Paragraph(summary), table]
 
 
 def tipping_blocks(pa: PopulationAssessment, points: list[TippingPoint]) -> list[b.Block]:

@@ -26,7 +26,7 @@ from . import blocks as b
 from .crosscheck import review_crosscheck
 from .figures import baujat_plot, cumulative_plot, forest_plot, funnel_plot, rob_summary
 from .grading import conclusion_blocks, grade_statements, harms_blocks, profile_blocks, sof_blocks, tipping_blocks
-from .text import label, labels, num, outcome_window, p_value, phrase, shortest, studies
+from .text import count, country, label, labels, num, outcome_window, p_value, phrase, shortest, studies
 
 SCALE_MD100 = "Gemiddeld verschil op 0-100 (negatief = voordeel therapie)"
 
@@ -87,22 +87,34 @@ def studies_blocks(ev: EvidenceBase, pa: PopulationAssessment) -> list[b.Block]:
     rows = []
     for _, s in st.iterrows():
         fit = label("eligibility", s["eligibility"])
-        if pd.notna(s["eligibility_note"]):
-            fit += f": {s['eligibility_note']}"
-        n = "" if pd.isna(s["n_randomised"]) else f"{s['n_randomised']:.0f}"
+        note = s["eligibility_note"] if pd.notna(s["eligibility_note"]) else ""
+        n = "" if pd.isna(s["n_randomised"]) else count(s["n_randomised"])
         condition = label("conditions", s["condition"])
         comparator = comparators.get(s["study_id"], "")
-        row = [s["study_id"], s["country"], condition, s["intervention"], comparator, n, fit]
+        row = [s["study_id"], country(s["country"]), condition, s["intervention"], comparator, n, fit, note]
         rows.append([*row, rob_text(pa, s["study_id"])])
     intro = (
         f"{len(st)} studies in de evidence base voor deze populatie; per studie de interventie, "
-        "vergelijking(en), aantal gerandomiseerde deelnemers, passendheid binnen de PICO en risico op bias."
+        "vergelijking(en), aantal gerandomiseerde deelnemers, passendheid binnen de PICO en risico op bias. "
+        "De beschrijving van de interventie en de toelichting op de PICO zijn in het Engels overgenomen uit de "
+        "extractie."
     )
-    columns = ["Studie", "Land", "Aandoening", "Interventie", "Vergelijking", "N", "PICO", "Risico op bias"]
+    columns = [
+        "Studie",
+        "Land",
+        "Aandoening",
+        "Interventie (Engels)",
+        "Vergelijking",
+        "N",
+        "PICO",
+        "Toelichting (Engels)",
+        "Risico op bias",
+    ]
+    langs = [None, None, None, "en", None, None, None, "en", None]
     return [
         b.Heading("Geïncludeerde studies", 3),
         b.Paragraph(intro),
-        b.Table(columns, rows, interactive=True, table_id=f"studies-{population}"),
+        b.Table(columns, rows, interactive=True, table_id=f"studies-{population}", langs=langs),
     ]
 
 
