@@ -73,7 +73,7 @@ def influence(fit: Fit, loo: LeaveOneOut) -> Influence:
     beta = fit.estimate[:, None]
     vb = (fit.se[:, 0] ** 2)[:, None]
     tau2 = fit.tau2[:, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         w = np.where(mask, 1 / (v + tau2), 0.0)
         hat = w / w.sum(1, keepdims=True)
         beta_del, vb_del = loo.estimate, loo.se**2
@@ -88,12 +88,12 @@ def influence(fit: Fit, loo: LeaveOneOut) -> Influence:
         dfbetas = diff / np.sqrt(s2w_del * vb_all)
         baujat_x = (y - beta) ** 2 / (tau2 + v)
         baujat_y = diff**2 / vb_del
-    influential = (
-        (np.abs(dffits) > 3 * np.sqrt(P / (k - P)))
-        | (special.chdtr(1, np.nan_to_num(cook_d, nan=0.0)) > 0.5)
-        | (hat > 3 * P / k)
-        | (np.abs(dfbetas) > 1)
-    )
+        influential = (
+            (np.abs(dffits) > 3 * np.sqrt(P / (k - P)))
+            | (special.chdtr(1, np.nan_to_num(cook_d, nan=0.0)) > 0.5)
+            | (hat > 3 * P / k)
+            | (np.abs(dfbetas) > 1)
+        )
     usable = mask & (fit.method not in ("MH", "PETO")) & (grid.k[:, None] >= 2)
 
     def keep(a: Array) -> Array:

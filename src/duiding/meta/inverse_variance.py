@@ -94,7 +94,7 @@ def fit_rma(grid: Grid, method: str, test: str = "z", X: Array | None = None, st
         X = X * mask[..., None]
     k = mask.sum(1)
     p = tau2_estimators.n_params(X)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # degenerate fits are refused later
         tau2 = tau2_estimators.estimate(y, v, mask, X, method, start)
         w = mask / (v + tau2[:, None])
         beta, vb, resid = tau2_estimators.wls(y, w, X)

@@ -65,7 +65,8 @@ def fit_mh(grid: Grid, cells: Table2x2, measure: str, mask: Mask | None = None) 
             raise ValueError(f"Mantel-Haenszel is defined for OR, RR and RD, not {measure!r}")
     beta = np.where(invalid, np.nan, beta)
     se = np.where(invalid, np.nan, se)
-    weights = np.where(mask, 100 * w / w.sum(1, keepdims=True), np.nan)
+    with np.errstate(invalid="ignore"):  # a group without events has no weights: NaN
+        weights = np.where(mask, 100 * w / w.sum(1, keepdims=True), np.nan)
     grid = _with_study_effects(grid, cells, mask, measure)
     return _fixed_fit(grid, mask, "MH", beta, se, weights)
 

@@ -112,8 +112,8 @@ def kendall_grid(x: Array, y: Array, mask: np.ndarray) -> tuple[Array, Array, np
     n = mask.sum(1).astype(float)
     pair = mask[:, :, None] & mask[:, None, :]
     pair &= np.triu(np.ones(pair.shape[1:], dtype=bool), 1)[None]
-    dx, dy = x[:, :, None] - x[:, None, :], y[:, :, None] - y[:, None, :]
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"):  # non-finite entries are masked out below
+        dx, dy = x[:, :, None] - x[:, None, :], y[:, :, None] - y[:, None, :]
         concordance = np.where(pair, np.sign(dx) * np.sign(dy), 0.0).sum((1, 2))
         tx, ty = (pair & (dx == 0)).sum((1, 2)), (pair & (dy == 0)).sum((1, 2))
         t0 = n * (n - 1) / 2
