@@ -47,6 +47,17 @@ DATA_FORMS = (
     "events",
     "narrative",
 )
+# The direction of a narrative result as its source states it (Campbell et al. 2020, SWiM;
+# Cochrane Handbook 12.2.2.5: vote counting on the direction of effect, never on p-values).
+# no_clear_difference: the source says the groups did not (significantly) differ without
+# giving the direction; not_reported: the outcome was measured, no result is printed.
+DIRECTIONS = (
+    "favours_intervention",
+    "favours_control",
+    "no_clear_difference",
+    "unclear",
+    "not_reported",
+)
 ROB2_DOMAINS = (
     "randomisation",
     "deviations",
@@ -197,6 +208,8 @@ SCHEMAS: dict[str, dict[str, Col]] = {
         "baseline_mean_int": Col("number"),
         "baseline_mean_ctl": Col("number"),
         "notes": Col(),
+        # narrative rows: the direction the source states (SWiM; Cochrane Handbook 12.2.2.5)
+        "direction": Col("code", codes=DIRECTIONS),
     },
     "sources": {
         "result_id": Col(required=True, unique=True),
