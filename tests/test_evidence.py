@@ -143,6 +143,21 @@ def _corrupt_first(copy: Path, file: str, where: dict[str, str], column: str, va
             "",
             "a value is required (only narrative rows may omit it)",
         ),
+        (
+            "postsurgery/results.csv",
+            {"data_form": "narrative"},
+            "direction",
+            "",
+            "a narrative result needs its direction",
+        ),
+        (
+            "radicular/results.csv",
+            {"data_form": "arms_sd"},
+            "direction",
+            "favours_control",
+            "only narrative results carry a direction (numbers give their own)",
+        ),
+        ("nonspecific/results.csv", {"data_form": "narrative"}, "direction", "better", "must be one of"),
     ],
 )
 def test_corrupted_result_value_is_named(copy, file, where, column, value, message):

@@ -42,6 +42,23 @@ def arm_sds(results: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def direction_read(df: pd.DataFrame, orient: np.ndarray) -> pd.Series:
+    """The direction of each result: as stated for narrative rows, else from the numbers.
+
+    The sign of the mean difference (or, without spread, of the difference in means) in
+    the oriented scale where lower is better; other results have no continuous direction.
+    For the synthesis without meta-analysis (SWiM): direction, never significance.
+    """
+    diff = df["md_raw"].where(df["md_raw"].notna(), (df["mean_int"] - df["mean_ctl"]) * orient)
+    derived = np.select(
+        [diff < 0, diff > 0, diff == 0],
+        ["favours_intervention", "favours_control", "no_clear_difference"],
+        default="unclear",
+    )
+    stated = df["direction"].fillna("unclear") if "direction" in df else pd.Series("unclear", index=df.index)
+    return pd.Series(np.where(df["data_form"] == "narrative", stated, derived), index=df.index)
+
+
 def extract(results: pd.DataFrame, instruments: pd.DataFrame) -> pd.DataFrame:
     """One row per result with normalised MD (0-100) and SMD, their variances and reasons."""
     inst = instruments.set_index("instrument")
@@ -65,6 +82,7 @@ def extract(results: pd.DataFrame, instruments: pd.DataFrame) -> pd.DataFrame:
     var_raw[effect_md] = (se**2)[effect_md]
 
     df["md_raw"] = md_raw * orient  # instrument units, negative favours therapy
+    df["direction_read"] = direction_read(df, orient)
     df["vi_raw"] = var_raw
     smin = df["instrument"].map(inst["scale_min"])
     ctl = (df["mean_ctl"] - smin) * factor

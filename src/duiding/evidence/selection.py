@@ -8,7 +8,7 @@ code, worded by the report), for the report's appendix.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,8 @@ class Selection:
     spec: Spec
     rows: pd.DataFrame
     excluded: pd.DataFrame
+    # one row per study in scope whose result could not be pooled (see :func:`not_pooled`)
+    unpooled: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def k(self) -> int:
@@ -110,7 +112,40 @@ def select(extracted: pd.DataFrame, studies: pd.DataFrame, spec: Spec, plan: Ana
     left["other_result"] = other[reasons != ""]
     # results from other windows are not "left out" of this analysis, only out of its scope
     left = left[left["reason"] != OUT_OF_WINDOW]
-    return Selection(spec, chosen, left.reset_index(drop=True))
+    unpooled = not_pooled(df[np.isin(reasons, UNPOOLABLE)], set(chosen["study_id"]), codes, window.target)
+    return Selection(spec, chosen, left.reset_index(drop=True), unpooled)
+
+
+# Reasons that leave a result in the analysis' scope (population, comparator, window) but
+# without numbers that can be pooled: such results enter the synthesis without meta-analysis.
+UNPOOLABLE = ("narrative", "no_spread", "no_arm_sizes", "no_range", "no_arm_sds", "not_continuous", "ratio")
+DIRECTION_ORDER = ("favours_intervention", "favours_control", "no_clear_difference", "unclear", "not_reported")
+
+
+def not_pooled(rows: pd.DataFrame, pooled: set[str], codes: tuple[str, ...], target: float) -> pd.DataFrame:
+    """One result per study that is in scope but not pooled, with its direction (SWiM).
+
+    Studies already in the meta-analysis are left out (their pooled result speaks for
+    them). Per study the result with the most informative direction is kept (a stated
+    direction before "no clear difference" before unclear before not reported), then the
+    direct outcome, then the time closest to the window's target. Campbell et al., BMJ
+    2020 (SWiM); Cochrane Handbook 12.2.2.5.
+    """
+    columns = ["result_id", "study_id", "outcome", "timepoint_weeks", "data_form", "direction_read", "n_int", "n_ctl"]
+    rows = rows[~rows["study_id"].isin(pooled)]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    rank = list(
+        zip(
+            rows["direction_read"].map(DIRECTION_ORDER.index),
+            rows["outcome"].map(codes.index),
+            (rows["timepoint_weeks"] - target).abs(),
+            rows["result_id"],
+            strict=True,
+        )
+    )
+    ordered = rows.assign(_rank=rank).sort_values("_rank")
+    return ordered.drop_duplicates("study_id")[columns].sort_values("study_id").reset_index(drop=True)
 
 
 def _one_value_type(df: pd.DataFrame, reasons: np.ndarray) -> None:

@@ -142,6 +142,10 @@ def check_results(ev: EvidenceBase, problems: Problems) -> None:
     known_form = res["data_form"].isin(list(REQUIRED_BY_FORM))
     missing = res["instrument"].isna() & known_form & (res["data_form"] != "narrative")
     flag(problems, res, missing, "instrument", "a value is required (only narrative rows may omit it)")
+    narrative = res["data_form"] == "narrative"
+    flag(problems, res, narrative & res["direction"].isna(), "direction", "a narrative result needs its direction")
+    stated = ~narrative & known_form & res["direction"].notna()
+    flag(problems, res, stated, "direction", "only narrative results carry a direction (numbers give their own)")
     unknown = res["instrument"].notna() & ~res["instrument"].isin(instruments)
     flag(problems, res, unknown, "instrument", lambda r: f"instrument '{r['instrument']}' is not in instruments.csv")
     for form, needed in REQUIRED_BY_FORM.items():

@@ -27,6 +27,7 @@ import pandas as pd
 from ..evidence import AnalysisPlan, EvidenceBase, Selection, Spec, all_specs, load_plan, n_participants, select
 from ..meta import EffectSizes, MetaResult, Model, StudyData, SubgroupResult
 from ..meta import fit as fit_batch
+from .domains import Unpooled
 from .rob import StudyRob, all_robs, overall_of
 
 VARIANTS = ("with_indirect", "with_imbalanced", "add_on", "replacement")
@@ -97,6 +98,20 @@ class OutcomeAnalysis:
     @property
     def pooled(self) -> bool:
         return self.result is not None
+
+    @property
+    def unpooled(self) -> pd.DataFrame:
+        """One result per study in scope that could not be pooled, with its direction."""
+        return self.selection.unpooled
+
+    def unpooled_summary(self) -> Unpooled:
+        """The unpooled studies for GRADE: how many, and those against a pooled benefit."""
+        u = self.unpooled
+        if u.empty:
+            return Unpooled()
+        against = u[u["direction_read"].isin(("no_clear_difference", "favours_control"))]
+        n = (against["n_int"] + against["n_ctl"]).dropna()
+        return Unpooled(total=len(u), conflicting=len(against), conflicting_n=int(n.sum()))
 
     def rob_of_studies(self) -> list[str]:
         """Overall risk of bias per study, in the fit's study order."""

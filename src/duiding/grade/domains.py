@@ -76,6 +76,19 @@ class Grading:
         return {d: self.ratings[d].level for d in DOMAINS}
 
 
+@dataclass(frozen=True)
+class Unpooled:
+    """Studies in an analysis' scope whose results could not be pooled, by stated direction.
+
+    ``conflicting``: studies reporting no clear difference or a result favouring control;
+    ``conflicting_n``: their participants where known; ``total``: all unpooled studies.
+    """
+
+    total: int = 0
+    conflicting: int = 0
+    conflicting_n: int = 0
+
+
 def suggest(
     res: MetaResult,
     rob: list[str] | None,
@@ -83,15 +96,17 @@ def suggest(
     n_total: float | None = None,
     indirect: list[bool] | None = None,
     rules: GradeRules | None = None,
+    unpooled: Unpooled | None = None,
 ) -> Grading:
     """Rule-based levels for a fit. ``mid`` > 0 on the analysis scale (benefit is negative);
     ``rob`` and ``indirect`` per study in the fit's study order; ``n_total`` participants
-    (None: unknown); ``rules`` replace the configured rules (tipping points)."""
+    (None: unknown); ``rules`` replace the configured rules (tipping points); ``unpooled``
+    the studies beside the pool (synthesis without meta-analysis)."""
     rules = rules or load_rules()
     return Grading(
         {
             "risk_of_bias": risk_of_bias(res, rob, rules),
-            "inconsistency": inconsistency(res, mid, rules),
+            "inconsistency": inconsistency(res, mid, rules, unpooled, n_total),
             "indirectness": indirectness(res, indirect, rules),
             "imprecision": imprecision(res, mid, n_total, rules),
             "publication_bias": publication_bias(res, rules),
@@ -133,7 +148,43 @@ def risk_of_bias(res: MetaResult, rob: list[str] | None, rules: GradeRules) -> R
     return Rating(0, reason("not_serious", shares, tail))
 
 
-def inconsistency(res: MetaResult, mid: float, rules: GradeRules) -> Rating:
+def inconsistency(
+    res: MetaResult,
+    mid: float,
+    rules: GradeRules,
+    unpooled: Unpooled | None = None,
+    n_pooled: float | None = None,
+) -> Rating:
+    """Heterogeneity of the pooled studies, then the studies beside the pool.
+
+    A pooled benefit beside unpooled studies that report no clear difference or favour
+    control, holding at least ``unpooled_conflict_share`` of the participants, is rated
+    down one level (GRADE 7: inconsistency across all studies of the outcome; SWiM,
+    Campbell et al. 2020: the unpooled results are weighed, by direction only)."""
+    rating = heterogeneity(res, mid, rules)
+    conflict = unpooled_conflict(res, unpooled, n_pooled, rules)
+    if conflict is None:
+        return rating
+    level = min(rating.level, -1)
+    severity = rating.reason.severity if rating.level < 0 else "serious"
+    return Rating(level, reason(severity, *rating.reason.phrases, conflict))
+
+
+def unpooled_conflict(
+    res: MetaResult, unpooled: Unpooled | None, n_pooled: float | None, rules: GradeRules
+) -> Phrase | None:
+    """The clause for unpooled studies that contradict a pooled benefit, or None."""
+    if unpooled is None or unpooled.conflicting == 0 or not res.ci_high < 0:
+        return None
+    known = unpooled.conflicting_n
+    share = known / (known + n_pooled) if n_pooled and known else None
+    if share is None or share < rules.unpooled_conflict_share:
+        return None
+    values = {"k": unpooled.conflicting, "n": known, "share": share}
+    return Phrase("unpooled_conflict", values)
+
+
+def heterogeneity(res: MetaResult, mid: float, rules: GradeRules) -> Rating:
     """I² together with whether heterogeneity matters for the decision (estimates or the
     prediction interval on both sides of the threshold; Handbook 14.2.2, GRADE 7)."""
     if res.k < 2:

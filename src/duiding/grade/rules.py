@@ -45,6 +45,7 @@ class GradeRules:
     risk_of_bias: RobRules
     down_one_if_i2_at_least: float
     down_two_if_i2_at_least: float
+    unpooled_conflict_share: float
     indirect_down_one_above: float
     indirect_down_two_above: float
     optimal_information_size: int
@@ -74,6 +75,7 @@ def load_rules() -> GradeRules:
         ),
         down_one_if_i2_at_least=float(cfg["inconsistency"]["down_one_if_i2_at_least"]),
         down_two_if_i2_at_least=float(cfg["inconsistency"]["down_two_if_i2_at_least"]),
+        unpooled_conflict_share=float(cfg["inconsistency"]["unpooled_conflict_share"]),
         indirect_down_one_above=float(cfg["indirectness"]["down_one_if_share_above"]),
         indirect_down_two_above=float(cfg["indirectness"]["down_two_if_share_above"]),
         optimal_information_size=int(cfg["imprecision"]["optimal_information_size"]),

@@ -41,6 +41,7 @@ class SofRow:
     policy: str  # the analysis' policy for very few studies
     substitutes: tuple[str, ...]  # studies whose result uses a substitute outcome
     baseline_flags: tuple[str, ...]  # studies compared on final values across a baseline imbalance
+    unpooled: tuple[tuple[str, int], ...] = ()  # studies beside the pool: (direction, count)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,15 @@ def control_median(o: GradedOutcome) -> tuple[float | None, int]:
     arms = rows[rows["data_form"].str.startswith("arms") & (rows["value_type"] == "final")]
     values = arms["ctl_0_100"].dropna() if "ctl_0_100" in arms else arms.iloc[:0]
     return (float(values.median()), len(values)) if len(values) else (None, 0)
+
+
+def directions(o: GradedOutcome) -> tuple[tuple[str, int], ...]:
+    """Unpooled studies of the outcome by the direction of their result (SWiM)."""
+    u = o.analysis.unpooled
+    if u.empty:
+        return ()
+    counts = u["direction_read"].value_counts()
+    return tuple((str(d), int(n)) for d, n in counts.sort_index().items())
 
 
 def sof_table(pa: PopulationAssessment) -> SofTable:
@@ -89,6 +99,7 @@ def sof_table(pa: PopulationAssessment) -> SofTable:
                 policy=o.analysis.policy,
                 substitutes=tuple(rows_.loc[rows_["substitute"].astype(bool), "study_id"]) if o.k else (),
                 baseline_flags=tuple(rows_.loc[rows_["baseline_flag"].astype(bool), "study_id"]) if o.k else (),
+                unpooled=directions(o),
             )
         )
     return SofTable(rows, notes)

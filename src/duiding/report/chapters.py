@@ -54,6 +54,8 @@ METHODS = [
     "J Clin Epidemiol 2011;64:1303-10.",
     "Santesso N, Glenton C, Dahm P, et al. GRADE guidelines 26: informative statements to communicate the "
     "findings of systematic reviews of interventions. J Clin Epidemiol 2020;119:126-35.",
+    "Campbell M, McKenzie JE, Sowden A, et al. Synthesis without meta-analysis (SWiM) in systematic reviews: "
+    "reporting guideline. BMJ 2020;368:l6890.",
     "Bender R, Friede T, Koch A, et al. Methods for evidence synthesis in the case of very few studies. "
     "Res Synth Methods 2018;9:382-92.",
     "Röver C, Knapp G, Friede T. Hartung-Knapp-Sidik-Jonkman approach and its modification for random-effects "

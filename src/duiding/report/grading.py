@@ -73,6 +73,9 @@ def sof_blocks(pa: PopulationAssessment, table: SofTable) -> list[b.Block]:
             extra.append(f"vervangende uitkomstmaat: {', '.join(r.substitutes)}")
         if r.baseline_flags:
             extra.append(f"eindwaarden bij ongelijke uitgangswaarden: {', '.join(r.baseline_flags)}")
+        if r.unpooled:
+            tally = ", ".join(f"{n} {label('directions_short', d)}" for d, n in r.unpooled)
+            extra.append(f"daarnaast niet gepoold: {tally}")
         rows.append([outcome, control, effect, n, certainty, "; ".join([comment, *extra])])
     # Footnotes of a row that is not pooled judge the plain random-effects fit: say so.
     unpooled = {n for r in table.rows if r.estimate is None for n in r.notes}

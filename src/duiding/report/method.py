@@ -64,6 +64,8 @@ def method_blocks(counts: dict[str, Any], judgements: dict[str, Judgements], met
         *prisma_blocks(counts),
         b.Heading("Selectie van resultaten per analyse", 3),
         b.Bullets(selection_rules(plan)),
+        b.Heading("Synthese zonder meta-analyse", 3),
+        b.Paragraph(swim_text()),
         b.Heading("Effectmaten", 3),
         b.Paragraph(measures_text()),
         b.Heading("Model en het beleid bij weinig studies", 3),
@@ -78,6 +80,19 @@ def method_blocks(counts: dict[str, Any], judgements: dict[str, Judgements], met
         b.Heading("Kantelpunten", 3),
         b.Paragraph(tipping_text()),
     ]
+
+
+def swim_text() -> str:
+    return (
+        "Resultaten die binnen de PICO en de termijn vallen maar niet te poolen zijn (alleen beschrijvend "
+        "gerapporteerd, zonder spreiding, zonder groepsgroottes of op een schaal zonder bekend bereik), staan per "
+        "analyse naast de gepoolde schatting, één per studie, geteld naar de richting van het effect volgens de "
+        "SWiM-richtlijn (Campbell et al., BMJ 2020;368:l6890) en Cochrane Handbook 12.2.2.5: in het voordeel van "
+        "fysio- en oefentherapie, in het voordeel van de controlegroep, geen duidelijk verschil (de bron noemt geen "
+        "richting), richting onduidelijk, of gemeten zonder gerapporteerd resultaat. Bij beschrijvende resultaten "
+        "is de richting gecodeerd uit het bronfragment (kolom direction in results.csv), bij getallen volgt zij uit "
+        "het teken van het verschil. P-waarden worden niet geteld."
+    )
 
 
 def search_text(counts: dict[str, Any]) -> str:
@@ -184,7 +199,10 @@ def grade_rules_text() -> list[str]:
         f"{percent(ri.down_two_if_high_share_above)} uit hoog risico (PEDro ≥ {ri.pedro_low_from} = laag).",
         f"Inconsistentie: vanaf I² {shortest(rules.down_one_if_i2_at_least)}% (2 niveaus vanaf "
         f"{shortest(rules.down_two_if_i2_at_least)}%) als de studieschattingen of het predictie-interval aan beide "
-        "kanten van de relevantiegrens liggen.",
+        "kanten van de relevantiegrens liggen. Daarnaast 1 niveau omlaag als het gepoolde 95%-BI een voordeel "
+        "laat zien en niet-gepoolde studies met geen duidelijk verschil of een voordeel voor de controlegroep ten "
+        f"minste {percent(rules.unpooled_conflict_share)} van de deelnemers hebben (GRADE-richtlijn 7: "
+        "inconsistentie over alle studies van de uitkomst).",
         f"Indirectheid (GRADE-richtlijn 8): het aandeel van het gewicht uit indirect bewijs (studies buiten de PICO, "
         f"alleen als de beoordelaar ze opneemt, en vervangende uitkomstmaten): 1 niveau omlaag boven "
         f"{percent(rules.indirect_down_one_above)}, 2 boven {percent(rules.indirect_down_two_above)}.",

@@ -26,7 +26,18 @@ from . import blocks as b
 from .crosscheck import review_crosscheck
 from .figures import baujat_plot, cumulative_plot, forest_plot, funnel_plot, rob_summary
 from .grading import conclusion_blocks, grade_statements, harms_blocks, profile_blocks, sof_blocks, tipping_blocks
-from .text import count, country, label, labels, num, outcome_window, p_value, phrase, shortest, studies
+from .text import (
+    count,
+    country,
+    label,
+    labels,
+    num,
+    outcome_window,
+    p_value,
+    phrase,
+    shortest,
+    studies,
+)
 
 SCALE_MD100 = "Gemiddeld verschil op 0-100 (negatief = voordeel therapie)"
 
@@ -128,6 +139,7 @@ def outcome_blocks(o: GradedOutcome, alt: GradedOutcome, pa: PopulationAssessmen
             b.Paragraph("Geen bruikbare resultaten voor deze uitkomst en termijn (zie bijlage B voor de redenen).")
         )
         out += selection_notes(a, alt.analysis)
+        out += unpooled_blocks(a)
         return out
     out.append(b.Paragraph(headline_text(o)))
     if a.policy in ("fixed_effect", "modified_knapp_hartung", "qualitative"):
@@ -145,6 +157,7 @@ def outcome_blocks(o: GradedOutcome, alt: GradedOutcome, pa: PopulationAssessmen
         caption += " De studies zijn niet gepoold (twee heterogene studies)."
     out.append(b.Figure(png, caption, f"Forest plot {plot_title}"))
     out.append(sensitivity_table(o, alt))
+    out += unpooled_blocks(a)
     if r is None:
         return out
     out += cumulative_blocks(o, pa, title)
@@ -158,6 +171,42 @@ def outcome_blocks(o: GradedOutcome, alt: GradedOutcome, pa: PopulationAssessmen
         )
         out.append(b.Figure(funnel_plot(r, f"Funnel plot, {title.lower()}"), caption, f"Funnel plot {title}"))
     return out
+
+
+def unpooled_blocks(a: OutcomeAnalysis) -> list[b.Block]:
+    """The synthesis without meta-analysis: studies in scope that could not be pooled,
+    counted by the direction of their result (SWiM, Campbell et al. BMJ 2020; Cochrane
+    Handbook 12.2.2.5: directions are counted, p-values never)."""
+    u = a.unpooled
+    if u.empty:
+        return []
+    counts = u["direction_read"].value_counts()
+    tally = "; ".join(f"{label('directions', d)}: {counts[d]}" for d in labels()["directions"] if d in counts.index)
+    text = (
+        f"Synthese zonder meta-analyse (SWiM): {studies(len(u))} binnen de PICO en deze termijn met een resultaat "
+        f"dat niet te poolen is, geteld naar de richting van het effect (niet naar p-waarden). {tally}."
+    )
+    if a.pooled and a.result is not None and a.result.ci_high < 0:
+        text += (
+            " Studies met geen duidelijk verschil of een voordeel voor de controlegroep wegen mee in het oordeel "
+            "over inconsistentie."
+        )
+    rows = []
+    for _, r in u.iterrows():
+        weeks = "" if pd.isna(r["timepoint_weeks"]) else shortest(r["timepoint_weeks"])
+        n = "" if pd.isna(r["n_int"]) or pd.isna(r["n_ctl"]) else f"{count(r['n_int'])} / {count(r['n_ctl'])}"
+        rows.append(
+            [
+                r["study_id"],
+                label("outcomes", r["outcome"]),  # the result's own outcome code
+                weeks,
+                label("data_forms", r["data_form"]),
+                n,
+                label("directions", r["direction_read"]),
+            ]
+        )
+    columns = ["Studie", "Uitkomstmaat", "Weken", "Gegevens", "N (therapie / controle)", "Richting"]
+    return [b.Paragraph(text), b.Table(columns, rows, caption="Niet-gepoolde studies naar richting van het effect")]
 
 
 def headline_text(o: GradedOutcome) -> str:
