@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..evidence.selection import DIRECTION_ORDER
 from .assessment import GradedOutcome, PopulationAssessment
 from .domains import DOMAINS, Rating
 
@@ -64,7 +65,7 @@ def directions(o: GradedOutcome) -> tuple[tuple[str, int], ...]:
     if u.empty:
         return ()
     counts = u["direction_read"].value_counts()
-    return tuple((str(d), int(n)) for d, n in counts.sort_index().items())
+    return tuple((d, int(counts[d])) for d in DIRECTION_ORDER if d in counts.index)
 
 
 def sof_table(pa: PopulationAssessment) -> SofTable:

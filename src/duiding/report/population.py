@@ -184,7 +184,8 @@ def unpooled_blocks(a: OutcomeAnalysis) -> list[b.Block]:
     tally = "; ".join(f"{label('directions', d)}: {counts[d]}" for d in labels()["directions"] if d in counts.index)
     text = (
         f"Synthese zonder meta-analyse (SWiM): {studies(len(u))} binnen de PICO en deze termijn met een resultaat "
-        f"dat niet te poolen is, geteld naar de richting van het effect (niet naar p-waarden). {tally}."
+        f"dat niet te poolen is, geteld naar de richting van het effect (niet naar p-waarden). "
+        f"{tally[:1].upper()}{tally[1:]}."
     )
     if a.pooled and a.result is not None and a.result.ci_high < 0:
         text += (

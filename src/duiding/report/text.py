@@ -90,6 +90,9 @@ class _Formatter(string.Formatter):
             return percent(value, self.lang)
         if format_spec == "p3":
             return p_value(value, self.lang)
+        if format_spec == "studies":  # "1 niet-gepoolde studie", "2 niet-gepoolde studies"
+            one, many = ("studie", "studies") if self.lang == "nl" else ("study", "studies")
+            return f"{value} {one if value == 1 else many}"
         return super().format_field(value, format_spec)
 
 
