@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
@@ -43,9 +43,9 @@ PAGE_W, PAGE_H = Cm(21.0), Cm(29.7)
 MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = Cm(2.0), Cm(2.2), Cm(2.0)
 TEXT_W_CM = {"portrait": 21.0 - 4.0, "landscape": 29.7 - 4.0}
 TABLE_PT = 8
-CHAR_CM = 0.16  # mean width of a character of Calibri 8 pt, with some slack for bold headers
+CHAR_CM = 0.135  # mean width of a character of Calibri 8 pt (measured in LibreOffice's PDF), bold a little wider
 CELL_PAD_CM = 0.22  # left + right cell margin
-FIGURE_MAX_H_CM = 15.0
+FIGURE_MAX_H_CM = 11.5  # two flow charts fit on a page
 WIDE_COLUMNS = 6  # a grid with more columns than this goes landscape when it does not fit
 
 # Chapters with these titles (and their sections) carry no number: front and back matter,
@@ -58,29 +58,29 @@ UNNUMBERED_PREFIX = "Bijlage"
 # weken") are not taken for markers; every marker must also be a footnote's number.
 MARKERS = re.compile(r"^(.*[^\W\d_]) (\d+(?:,\d+)*)$", re.DOTALL)
 
+
+def _sequence(names: str) -> tuple[str, ...]:
+    return tuple(f"w:{name}" for name in names.split())
+
+
 # Schema order of the children of w:rPr and w:pPr (ECMA-376 §17.3.2.28, §17.3.1.26).
-RPR_SEQ = tuple(
-    f"w:{t}"
-    for t in (
-        "rStyle rFonts b bCs i iCs caps smallCaps strike dstrike outline shadow emboss imprint noProof snapToGrid "
-        "vanish webHidden color spacing w kern position sz szCs highlight u effect bdr shd fitText vertAlign rtl cs "
-        "em lang eastAsianLayout specVanish oMath"
-    ).split()
+RPR_SEQ = _sequence(
+    "rStyle rFonts b bCs i iCs caps smallCaps strike dstrike outline shadow emboss imprint noProof snapToGrid "
+    "vanish webHidden color spacing w kern position sz szCs highlight u effect bdr shd fitText vertAlign rtl cs "
+    "em lang eastAsianLayout specVanish oMath"
 )
-PPR_SEQ = tuple(
-    f"w:{t}"
-    for t in (
-        "pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr suppressLineNumbers pBdr shd tabs "
-        "suppressAutoHyphens kinsoku wordWrap overflowPunct topLinePunct autoSpaceDE autoSpaceDN bidi adjustRightInd "
-        "snapToGrid spacing ind contextualSpacing mirrorIndents suppressOverlap jc textDirection textAlignment "
-        "textboxTightWrap outlineLvl divId cnfStyle rPr sectPr pPrChange"
-    ).split()
+PPR_SEQ = _sequence(
+    "pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr suppressLineNumbers pBdr shd tabs "
+    "suppressAutoHyphens kinsoku wordWrap overflowPunct topLinePunct autoSpaceDE autoSpaceDN bidi adjustRightInd "
+    "snapToGrid spacing ind contextualSpacing mirrorIndents suppressOverlap jc textDirection textAlignment "
+    "textboxTightWrap outlineLvl divId cnfStyle rPr sectPr pPrChange"
 )
 
 TOC_PLACEHOLDER = (
-    "De inhoudsopgave wordt bijgewerkt bij het openen (LibreOffice) of met F9 in Word "
-    "(klik in dit veld en kies ‘Veld bijwerken’, ‘Hele inhoudsopgave’)."
+    "Paginanummers verschijnen na het bijwerken van deze inhoudsopgave: Word vraagt dat bij het openen, of klik "
+    "erin en druk op F9 (‘Hele inhoudsopgave bijwerken’); in LibreOffice: Extra › Bijwerken › Alles bijwerken."
 )
+SAME_AS_ABOVE = "zelfde als in het blok hierboven"
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def write_docx(
     writer = _Writer(TitlePage(title, subtitle, status, version, date))
     first = next((i for i, x in enumerate(blocks) if isinstance(x, Heading)), len(blocks))
     writer.title_page(blocks[:first])
-    writer.contents()
+    writer.contents(blocks[first:])
     writer.body(blocks[first:])
     buffer = io.BytesIO()
     writer.doc.save(buffer)
@@ -165,20 +165,29 @@ def _field(paragraph, instruction: str, result: str, bold: bool = False) -> None
     """A complex field (begin, instruction, separate, cached result, end): Word and
     LibreOffice both read it, and both show ``result`` until the field is updated."""
 
-    def run_with(el) -> None:
-        r = paragraph.add_run()
-        r.bold = bold or None
-        r._r.append(el)
+    _field_begin(paragraph, instruction, bold)
+    paragraph.add_run(result).bold = bold or None
+    _field_end(paragraph, bold)
 
-    run_with(_w("fldChar", fldCharType="begin"))
+
+def _field_run(paragraph, el, bold: bool = False) -> None:
+    r = paragraph.add_run()
+    r.bold = bold or None
+    r._r.append(el)
+
+
+def _field_begin(paragraph, instruction: str, bold: bool = False) -> None:
+    """Begin, instruction and separator of a field; its result may span paragraphs (a TOC)."""
+    _field_run(paragraph, _w("fldChar", fldCharType="begin"), bold)
     instr = _w("instrText")
     instr.set(qn("xml:space"), "preserve")
     instr.text = f" {instruction} "
-    run_with(instr)
-    run_with(_w("fldChar", fldCharType="separate"))
-    r = paragraph.add_run(result)
-    r.bold = bold or None
-    run_with(_w("fldChar", fldCharType="end"))
+    _field_run(paragraph, instr, bold)
+    _field_run(paragraph, _w("fldChar", fldCharType="separate"), bold)
+
+
+def _field_end(paragraph, bold: bool = False) -> None:
+    _field_run(paragraph, _w("fldChar", fldCharType="end"), bold)
 
 
 # --- the writer --------------------------------------------------------------------------
@@ -224,8 +233,14 @@ class _Writer:
             style = styles[name]
             style.font.color.rgb = DARK_BLUE
             style.paragraph_format.space_before, style.paragraph_format.space_after = Pt(before), Pt(after)
-        # a chapter starts on a new page, as in Zorginstituut's own reports
+        # a chapter starts on a new page, as in Zorginstituut's own reports (and so does the
+        # table of contents, whose heading is based on Heading 1 but carries no number)
         styles["Heading 1"].paragraph_format.page_break_before = True
+        toc_heading = styles["TOC Heading"]
+        toc_heading.paragraph_format.page_break_before = True
+        num_pr = _put(toc_heading.element.get_or_add_pPr(), "numPr", PPR_SEQ)
+        num_pr.append(_w("ilvl", val="0"))
+        num_pr.append(_w("numId", val="0"))
         for name in ("Title", "Subtitle", "Caption", "Header", "Footer", "TOC Heading"):
             _rpr_font(styles[name].element.get_or_add_rPr())
         caption = styles["Caption"]
@@ -238,8 +253,15 @@ class _Writer:
         self._para_style("Broncode", 8, after=4, line=1.0, font="Consolas")
         self._para_style("Titelpagina", 11, after=6, line=1.1)
         for level in (1, 2, 3):
-            style = self._para_style(f"toc {level}", 10, after=2, line=1.0)
-            style.paragraph_format.left_indent = Cm(0.5 * (level - 1))
+            # the names Word gives its own TOC styles, so an update keeps this look
+            style = self._para_style(f"toc {level}", 10 if level == 1 else 9, after=1, line=1.0)
+            style.paragraph_format.left_indent = Cm(0.4 * (level - 1) + 1.1)
+            style.paragraph_format.first_line_indent = Cm(-1.1)  # number, then the text at the indent
+            style.element.attrib.pop(qn("w:customStyle"), None)  # Word's built-in style, not a copy
+            style.element.set(qn("w:styleId"), f"TOC{level}")
+            if level == 1:
+                style.font.bold = True
+                style.paragraph_format.space_before = Pt(4)
         self.ids = {name: styles[name].style_id for name in ("Tabeltekst", "Tabelvoetnoot", "Record")}
 
     def _para_style(self, name: str, size: float, after: float, line: float, font: str = FONT):
@@ -367,30 +389,37 @@ class _Writer:
                     _run_lang(r, block.lang)
             else:
                 self.block(block)
-        doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
-    def contents(self) -> None:
-        """A TOC field over Heading 1-3 with hyperlinks; its cached text says how to update it."""
+    def contents(self, blocks: list[Block]) -> None:
+        """A TOC field over Heading 1-3 with hyperlinks. Its cached result lists the headings
+        with their numbers but without page numbers (only Word or LibreOffice can know
+        those), with a line that says how to update it: LibreOffice shows the cached result
+        as it is, Word asks to update fields on opening (``updateFields`` in the settings)."""
         self.doc.add_paragraph("Inhoud", style="TOC Heading")
-        p = self.doc.add_paragraph()
-        _field(p, 'TOC \\o "1-3" \\h \\z \\u', TOC_PLACEHOLDER)
+        note = self.doc.add_paragraph()
+        note.paragraph_format.space_after = Pt(8)
+        _field_begin(note, 'TOC \\o "1-3" \\h \\z \\u')
+        note.add_run(TOC_PLACEHOLDER).italic = True
+        last = note
+        for level, number, text in heading_numbers(blocks):
+            last = self.doc.add_paragraph(style=f"toc {level}")
+            last.add_run(f"{number}\t{text}" if number else text)
+        _field_end(last)
 
     # --- the body ---
 
     def body(self, blocks: list[Block]) -> None:
         spans = landscape_spans(blocks)
-        numbered = True
+        numbers = iter(heading_numbers(blocks))
         for i, block in enumerate(blocks):
             self._switch("landscape" if any(a <= i < z for a, z in spans) else "portrait")
             if isinstance(block, Heading):
-                if block.level <= 2:
-                    numbered = not (block.text in UNNUMBERED or block.text.startswith(UNNUMBERED_PREFIX))
-                self.heading(block, numbered)
+                self.heading(block, bool(next(numbers)[1]))
             else:
                 self.block(block)
 
     def heading(self, block: Heading, numbered: bool) -> None:
-        p = self.doc.add_heading(block.text, level=max(1, min(block.level - 1, 3)))
+        p = self.doc.add_heading(block.text, level=heading_level(block))
         if not numbered:
             num_pr = _put(p._p.get_or_add_pPr(), "numPr", PPR_SEQ)
             num_pr.append(_w("ilvl", val="0"))
@@ -490,13 +519,15 @@ class _Writer:
         if block.caption:
             self.caption("Tabel", block.caption, keep_with_next=True)
         style = self.ids["Record"]
+        previous: list[str] = []
         for values in block.rows:
             short = [(c, v) for c, v in enumerate(values) if v and len(v) <= 40 and not block.lang_of(c)]
             long = [(c, v) for c, v in enumerate(values) if v and (len(v) > 40 or block.lang_of(c))]
+            together = sum(len(v) for v in values) < 1200  # about ten lines: keep the block on one page
             first = self.doc.add_paragraph()
             _style_id(first, style)
             fmt = first.paragraph_format
-            fmt.space_before, fmt.keep_with_next = Pt(5), bool(long)
+            fmt.space_before, fmt.keep_with_next = Pt(3), bool(long)
             border = _put(first._p.get_or_add_pPr(), "pBdr", PPR_SEQ)
             border.append(_w("top", val="single", sz="4", space="2", color="9FB6CD"))
             for i, (c, v) in enumerate(short):
@@ -505,12 +536,44 @@ class _Writer:
             for i, (c, v) in enumerate(long):
                 p = self.doc.add_paragraph()
                 _style_id(p, style)
-                p.paragraph_format.keep_with_next = i < len(long) - 1
+                p.paragraph_format.keep_with_next = together and i < len(long) - 1
                 p.add_run(f"{block.columns[c]}: ").bold = True
-                _run_lang(p.add_run(v), block.lang_of(c))
+                if len(v) > 150 and c < len(previous) and previous[c] == v:
+                    # long text repeated from the record just above (one source excerpt
+                    # often holds several results): said once, on paper
+                    p.add_run(SAME_AS_ABOVE).italic = True
+                else:
+                    _run_lang(p.add_run(v), block.lang_of(c))
+            previous = values
 
 
 # --- layout decisions (pure functions, tested on their own) -------------------------------
+
+
+def heading_level(block: Heading) -> int:
+    """Word's heading level: the blocks' level 2 is a chapter (Heading 1), level 3 a section."""
+    return max(1, min(block.level - 1, 3))
+
+
+def heading_numbers(blocks: list[Block]) -> list[tuple[int, str, str]]:
+    """(Word level, number or '', text) per heading, as the numbering list will number them:
+    chapters 1..n, sections 1.1, …; front and back matter and the appendices unnumbered."""
+    out = []
+    counters = [0, 0, 0]
+    numbered = True
+    for block in blocks:
+        if not isinstance(block, Heading):
+            continue
+        level = heading_level(block)
+        if level == 1:
+            numbered = not (block.text in UNNUMBERED or block.text.startswith(UNNUMBERED_PREFIX))
+        number = ""
+        if numbered:
+            counters[level - 1] += 1
+            counters[level:] = [0] * (3 - level)
+            number = ".".join(str(c) for c in counters[:level])
+        out.append((level, number, block.text))
+    return out
 
 
 def _lines(text: str) -> list[str]:
