@@ -87,7 +87,14 @@ def evidence_section(ev: EvidenceBase) -> list[b.Block]:
             layout="records",
         ),
         b.Heading("A3. Risico op bias (zoals gerapporteerd door de bron)", 3),
-        b.Table(rob_columns, rob_rows, interactive=True, table_id="a3-rob", langs=[None] * 6 + ["en"]),
+        b.Table(
+            rob_columns,
+            rob_rows,
+            interactive=True,
+            table_id="a3-rob",
+            langs=[None] * 6 + ["en"],
+            layout="records",
+        ),
         *excluded_section(ev, x),
     ]
 

@@ -472,15 +472,19 @@ class _Writer:
         margins = _w("tblCellMar")
         for side in ("left", "right"):
             margins.append(_w(side, w=str(int(CELL_PAD_CM / 2 * 567)), type="dxa"))
-        tbl_pr.append(margins)
+        tbl_pr.insert_element_before(margins, "w:tblLook", "w:tblCaption", "w:tblDescription", "w:tblPrChange")
         grid = t._tbl.tblGrid
         for col, width in zip(grid.findall(qn("w:gridCol")), widths, strict=True):
             col.set(qn("w:w"), str(int(width * 567)))
         self._row(t.rows[0], block.columns, widths, block, header=True)
         for values in block.rows:
             self._row(t.add_row(), values, widths, block, header=False)
+        if block.footnotes:  # the footnotes stay with the table's last row, and together
+            for c in t.rows[-1].cells:
+                c.paragraphs[0].paragraph_format.keep_with_next = True
         for i, note in enumerate(block.footnotes, 1):
             p = self.doc.add_paragraph(style="Tabelvoetnoot")
+            p.paragraph_format.keep_with_next = i < len(block.footnotes)
             p.add_run(str(i)).font.superscript = True
             p.add_run(f" {note}")
         if block.footnotes:
