@@ -53,9 +53,8 @@ WIDE_COLUMNS = 6  # a grid with more columns than this goes landscape when it do
 UNNUMBERED = ("Samenvatting", "Literatuur", "Colofon", "Afkortingen")
 UNNUMBERED_PREFIX = "Bijlage"
 
-# A cell that ends in footnote markers, e.g. "⊕⊕◯◯ Laag 1,2": the text before the
-# markers ends in a letter, so numbers that are part of the content ("SMD 0,5", "12
-# weken") are not taken for markers; every marker must also be a footnote's number.
+# A cell that may end in footnote markers, e.g. "⊕⊕◯◯ Laag 1,2": numbers after a word.
+# Which of them are markers is decided per table (:func:`footnote_markers`).
 MARKERS = re.compile(r"^(.*[^\W\d_]) (\d+(?:,\d+)*)$", re.DOTALL)
 
 
@@ -476,9 +475,11 @@ class _Writer:
         grid = t._tbl.tblGrid
         for col, width in zip(grid.findall(qn("w:gridCol")), widths, strict=True):
             col.set(qn("w:w"), str(int(width * 567)))
-        self._row(t.rows[0], block.columns, widths, block, header=True)
-        for values in block.rows:
-            self._row(t.add_row(), values, widths, block, header=False)
+        marks = footnote_markers(block)
+        self._row(t.rows[0], block.columns, widths, block, {})
+        for r, values in enumerate(block.rows):
+            row_marks = {c: m for (rr, c), m in marks.items() if rr == r}
+            self._row(t.add_row(), values, widths, block, row_marks, header=False)
         if block.footnotes:  # the footnotes stay with the table's last row, and together
             for c in t.rows[-1].cells:
                 c.paragraphs[0].paragraph_format.keep_with_next = True
@@ -492,7 +493,15 @@ class _Writer:
         else:
             self.doc.add_paragraph().paragraph_format.space_after = Pt(0)
 
-    def _row(self, row, values: list[str], widths: list[float], block: Table, header: bool) -> None:
+    def _row(
+        self,
+        row,
+        values: list[str],
+        widths: list[float],
+        block: Table,
+        marks: dict[int, tuple[str, str]],
+        header: bool = True,
+    ) -> None:
         """One table row: header rows repeat on every page; a row is kept on one page
         unless it is taller than a good part of a page (Word would clip it, not move it)."""
         tr_pr = row._tr.get_or_add_trPr()
@@ -509,10 +518,10 @@ class _Writer:
                 c._tc.get_or_add_tcPr().append(shade)
                 p.add_run(value).bold = True
                 continue
-            marked = MARKERS.match(value) if block.footnotes else None
-            if marked and all(1 <= int(m) <= len(block.footnotes) for m in marked.group(2).split(",")):
-                _run_lang(p.add_run(marked.group(1)), block.lang_of(column))
-                p.add_run(f" {marked.group(2)}").font.superscript = True
+            if column in marks:
+                text, numbers = marks[column]
+                _run_lang(p.add_run(text), block.lang_of(column))
+                p.add_run(f" {numbers}").font.superscript = True
             else:
                 _run_lang(p.add_run(value), block.lang_of(column))
 
@@ -607,6 +616,25 @@ def column_widths(block: Table, available_cm: float) -> list[float]:
         room = chars - sum(minimum)
         share = [m + room * e / sum(extra) for m, e in zip(minimum, extra, strict=True)]
     return [s * CHAR_CM + CELL_PAD_CM for s in share]
+
+
+def footnote_markers(block: Table) -> dict[tuple[int, int], tuple[str, str]]:
+    """{(row, column): (text, "1,2")} for the cells whose trailing numbers are footnote
+    markers. GRADE numbers footnotes in the order they are first cited, so the markers, read
+    row by row, must be exactly 1, 2, …, n for the n footnotes. Numbers that cannot be
+    markers (0, or above n: "SMD 0,5") are content; if the rest do not run 1..n (a cell
+    that ends in "RR 1,2" among them), nothing is taken for a marker."""
+    if not block.footnotes:
+        return {}
+    found, sequence = {}, []
+    for r, row in enumerate(block.rows):
+        for c, value in enumerate(row):
+            m = MARKERS.match(value)
+            numbers = [int(x) for x in m.group(2).split(",")] if m else []
+            if numbers and all(1 <= x <= len(block.footnotes) for x in numbers):
+                found[(r, c)] = (m.group(1), m.group(2))
+                sequence += numbers
+    return found if sequence == list(range(1, len(block.footnotes) + 1)) else {}
 
 
 def row_lines(values: list[str], widths_cm: list[float]) -> int:
