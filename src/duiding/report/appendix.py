@@ -67,8 +67,8 @@ def evidence_section(ev: EvidenceBase) -> list[b.Block]:
         "Bronfragment (letterlijk)",
     ]
     intro = (
-        "Alle tabellen zijn te sorteren (klik op een kolomkop) en te filteren (zoekveld). Elk getal is terug te "
-        "vinden in het bronfragment in de laatste kolom."
+        "Elk getal is terug te vinden in het letterlijke bronfragment bij het resultaat. In de HTML-versie zijn alle "
+        "tabellen te sorteren (klik op een kolomkop) en te filteren (zoekveld)."
     )
     study_columns = ["Populatie", "Studie", "Publicatie", "Jaar", "Land", "Aandoening", "Uitvoerder", "PICO", "Bron"]
     rob_columns = ["Populatie", "Studie", "Instrument", "Domein", "Oordeel", "Bron", "Fragment"]

@@ -464,7 +464,8 @@ class _Writer:
         if block.caption:
             self.caption("Tabel", block.caption, keep_with_next=True)
         widths = column_widths(block, TEXT_W_CM[self.orientation])
-        t = self.doc.add_table(rows=1, cols=len(block.columns))
+        header = any(block.columns)  # a table of label/value pairs (the colofon) has no header row
+        t = self.doc.add_table(rows=1 if header else 0, cols=len(block.columns))
         t.style = "Table Grid"
         t.autofit = False
         tbl_pr = t._tbl.tblPr
@@ -476,7 +477,8 @@ class _Writer:
         for col, width in zip(grid.findall(qn("w:gridCol")), widths, strict=True):
             col.set(qn("w:w"), str(int(width * 567)))
         marks = footnote_markers(block)
-        self._row(t.rows[0], block.columns, widths, block, {})
+        if header:
+            self._row(t.rows[0], block.columns, widths, block, {})
         for r, values in enumerate(block.rows):
             row_marks = {c: m for (rr, c), m in marks.items() if rr == r}
             self._row(t.add_row(), values, widths, block, row_marks, header=False)
