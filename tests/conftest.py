@@ -1,4 +1,4 @@
-"""Shared fixtures: the metafor reference cases and a CLI runner."""
+"""Shared fixtures: the metafor reference cases, a CLI runner and one rendered report."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from duiding.cli import main
 
+ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = Path(__file__).parent / "reference" / "metafor_reference.json"
 
 
@@ -34,3 +35,14 @@ def run_cli(capsys):
         return code, out.out, out.err
 
     return run
+
+
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory) -> Path:
+    """The report rendered once from the repository's evidence and judgements, for every
+    test module that reads the HTML or the DOCX (a render takes tens of seconds)."""
+    from duiding.report import render
+
+    out = tmp_path_factory.mktemp("reports")
+    render(ROOT / "evidence", ROOT / "grade", out, progress=False)
+    return out

@@ -19,13 +19,6 @@ from duiding.report.population import ci, sof_blocks
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("reports")
-    render(ROOT / "evidence", ROOT / "grade", out, progress=False)
-    return out
-
-
 def test_render_does_not_change_the_working_directory(rendered):
     assert Path.cwd().name != "notebooks"
 

@@ -75,8 +75,8 @@ def evidence_section(ev: EvidenceBase) -> list[b.Block]:
         "Bronfragment (letterlijk)",
     ]
     intro = (
-        "Alle tabellen zijn te sorteren (klik op een kolomkop) en te filteren (zoekveld). Elk getal is terug te "
-        "vinden in het bronfragment in de laatste kolom."
+        "Elk getal is terug te vinden in het letterlijke bronfragment bij het resultaat. In de HTML-versie zijn alle "
+        "tabellen te sorteren (klik op een kolomkop) en te filteren (zoekveld)."
     )
     study_columns = ["Populatie", "Studie", "Publicatie", "Jaar", "Land", "Aandoening", "Uitvoerder", "PICO", "Bron"]
     rob_columns = ["Populatie", "Studie", "Instrument", "Domein", "Oordeel", "Bron", "Fragment"]
@@ -86,9 +86,23 @@ def evidence_section(ev: EvidenceBase) -> list[b.Block]:
         b.Heading("A1. Studiekenmerken", 3),
         b.Table(study_columns, study_rows, interactive=True, table_id="a1-studies"),
         b.Heading("A2. Resultaten met bronfragment", 3),
-        b.Table(result_columns, result_rows, interactive=True, table_id="a2-results", langs=[None] * 11 + ["en"]),
+        b.Table(
+            result_columns,
+            result_rows,
+            interactive=True,
+            table_id="a2-results",
+            langs=[None] * 11 + ["en"],
+            layout="records",
+        ),
         b.Heading("A3. Risico op bias (zoals gerapporteerd door de bron)", 3),
-        b.Table(rob_columns, rob_rows, interactive=True, table_id="a3-rob", langs=[None] * 6 + ["en"]),
+        b.Table(
+            rob_columns,
+            rob_rows,
+            interactive=True,
+            table_id="a3-rob",
+            langs=[None] * 6 + ["en"],
+            layout="records",
+        ),
         *excluded_section(ev, x),
     ]
 

@@ -37,6 +37,9 @@ class Bullets:
     items: list[str]
 
 
+LAYOUTS = ("grid", "records")
+
+
 @dataclass(frozen=True)
 class Table:
     kind: ClassVar[str] = "table"
@@ -47,8 +50,13 @@ class Table:
     interactive: bool = False
     table_id: str | None = None
     langs: list[str | None] = field(default_factory=list)  # per column; "en" for verbatim text
+    # "grid" (rows and columns) or "records": in the DOCX one block per row with the fields
+    # under each other, for tables too wide and too long for a page (the HTML keeps a grid)
+    layout: str = "grid"
 
     def __post_init__(self) -> None:
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"Table layout {self.layout!r}: expected one of {', '.join(LAYOUTS)}")
         object.__setattr__(self, "rows", [[cell(v) for v in row] for row in self.rows])
 
     def lang_of(self, column: int) -> str | None:

@@ -44,8 +44,10 @@ from .manifest import load_manifest, manifest
 from .method import method_blocks
 from .notebook import check_parameters
 from .output import check_out_dir, check_replaceable, locked, move_into_place, remove_stale, temp_folder
+from .text import date_nl
 
 TITLE = "Standpunt fysiotherapie en oefentherapie bij lage rugklachten en uitstralende pijn in het been"
+DOCX_SUBTITLE = "Conceptstandpunt — fysiotherapie en oefentherapie bij lage rugpijn en beenpijn"
 NOTEBOOKS = POPULATIONS
 
 
@@ -114,7 +116,7 @@ def render(
                 changes = changes_blocks(compare(old_manifest, man), str(previous)) if old_manifest else []
                 blocks = assemble(ev, judgements, sections, man, method, test, changes)
                 (tmp / "standpunt.html").write_text(page(blocks, toc(blocks), TITLE, subtitle(man)), encoding="utf-8")
-                write_docx(blocks, str(tmp / "standpunt.docx"), TITLE)
+                write_docx(blocks, str(tmp / "standpunt.docx"), TITLE, **docx_front(man))
                 (tmp / "manifest.json").write_text(json.dumps(man, indent=1, ensure_ascii=False) + "\n", "utf-8")
                 move_into_place(tmp, out_dir, outputs())
         finally:
@@ -226,6 +228,15 @@ def subtitle(man: dict[str, Any]) -> str:
     commit = man["git_commit"] or "onbekend"
     made = f"Conceptrapport, gegenereerd op {man['rendered_at']} uit git-commit {commit}."
     return f"{made} Alle getallen komen uit de berekeningen."
+
+
+def docx_front(man: dict[str, Any]) -> dict[str, str]:
+    """The DOCX title page's subtitle, version and date: from the code and the commit of
+    the inputs, not from the time of rendering, so an equal input gives an equal file."""
+    commit = (man["git_commit"] or "")[:7] or "onbekend"
+    version = f"duiding {man['versions'].get('duiding') or 'onbekend'}, git-commit {commit}"
+    date = date_nl(man.get("commit_date")) or "onbekend"
+    return {"subtitle": DOCX_SUBTITLE, "version": version, "date": f"{date} (datum van de invoer)"}
 
 
 def toc(blocks: list[b.Block]) -> list[tuple[str, str]]:

@@ -53,6 +53,31 @@ def num(x: float | None, digits: int = 1, lang: str = "nl") -> str:
     return text.replace(".", ",") if lang == "nl" else text
 
 
+MONTHS = [
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
+
+
+def date_nl(iso: str | None) -> str:
+    """'2026-12-02' → '2 december 2026'; anything else is shown as it is ('' when missing)."""
+    try:
+        year, month, day = (int(part) for part in (iso or "").split("-"))
+        return f"{day} {MONTHS[month - 1]} {year}"
+    except (ValueError, IndexError):
+        return iso or ""
+
+
 def shortest(x: float, lang: str = "nl") -> str:
     """Shortest form of a threshold: 10, 0,5."""
     text = f"{x:g}".replace("-", MINUS)
