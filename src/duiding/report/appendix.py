@@ -16,7 +16,7 @@ def evidence_section(ev: EvidenceBase) -> list[b.Block]:
     src = ev.sources.set_index(["_population", "result_id"])
     study_rows = [
         [
-            label("populations_short", s["_population"]),
+            label("populations_tag", s["_population"]),
             s["study_id"],
             s["citation"],
             f"{s['year']:.0f}",
@@ -34,7 +34,7 @@ def evidence_section(ev: EvidenceBase) -> list[b.Block]:
         weeks = "" if pd.isna(r["timepoint_weeks"]) else shortest(r["timepoint_weeks"])
         result_rows.append(
             [
-                label("populations_short", r["_population"]),
+                label("populations_tag", r["_population"]),
                 r["result_id"],
                 r["study_id"],
                 label("outcomes", r["outcome"]),
@@ -50,7 +50,7 @@ def evidence_section(ev: EvidenceBase) -> list[b.Block]:
         )
     rob_rows = [
         [
-            label("populations_short", r["_population"]),
+            label("populations_tag", r["_population"]),
             r["study_id"],
             label("rob_tools", r["tool"]),
             label("rob_domains", r["domain"]),
@@ -153,19 +153,32 @@ def excluded_section(ev: EvidenceBase, x: pd.DataFrame) -> list[b.Block]:
             for _, r in sel.excluded.iterrows():
                 reason = phrase(label("exclusion_reasons", r["reason"]), {"other": r["other_result"]})
                 analysis = outcome_window(spec.outcome, spec.window, p)
-                rows.append([label("populations_short", p), analysis, r["result_id"], reason])
+                rows.append([label("populations_tag", p), analysis, r["result_id"], reason])
     pooled_codes = {c for o in plan.outcomes.values() for codes in o.codes.values() for c in codes}
     for _, r in x.iterrows():
         if r["result_id"] not in used and r["outcome"] not in pooled_codes:
             reason = phrase(label("exclusion_reasons", "not_pooled"), {"outcome": label("outcomes", r["outcome"])})
-            rows.append([label("populations_short", r["_population"]), "–", r["result_id"], reason])
+            rows.append([label("populations_tag", r["_population"]), "–", r["result_id"], reason])
+    # each result once per reason, then grouped: one row per population, analysis and reason
     seen: set[tuple[str, str]] = set()
-    unique = []
-    for row in rows:
-        if (row[2], row[3]) not in seen:
-            seen.add((row[2], row[3]))
-            unique.append(row)
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for population, analysis, result, reason in rows:
+        if (result, reason) not in seen:
+            seen.add((result, reason))
+            groups.setdefault((population, analysis, reason), []).append(result)
+    grouped = [[p, a, r, str(len(ids)), ", ".join(ids)] for (p, a, r), ids in groups.items()]
+    results = len({result for result, _ in seen})
+    intro = (
+        f"{results} resultaten zijn niet gebruikt in een analyse waarvoor ze in aanmerking kwamen, of in geen enkele "
+        "analyse; gegroepeerd per populatie, analyse en reden (de kenmerken van elk resultaat staan in bijlage A2)."
+    )
     return [
         b.Heading("Bijlage B. Niet gebruikte resultaten en redenen", 2, "bijlage-b"),
-        b.Table(["Populatie", "Analyse", "Resultaat", "Reden"], unique, interactive=True, table_id="b-excluded"),
+        b.Paragraph(intro),
+        b.Table(
+            ["Populatie", "Analyse", "Reden", "Aantal", "Resultaten"],
+            grouped,
+            interactive=True,
+            table_id="b-excluded",
+        ),
     ]

@@ -548,21 +548,40 @@ class _Writer:
             for i, (c, v) in enumerate(short):
                 first.add_run(("" if i == 0 else " · ") + f"{block.columns[c]}: ").bold = True
                 first.add_run(v)
-            for i, (c, v) in enumerate(long):
+            repeated = [c for c, v in long if c < len(previous) and previous[c] == v]
+            fresh = [(c, v) for c, v in long if c not in repeated]
+            lines = _record_lines(block, fresh)
+            if repeated:
+                # long text repeated from the record just above (one source excerpt often
+                # holds several results): said once, on paper
+                lines.append([(", ".join(block.columns[c] for c in repeated), None)])
+            for i, line in enumerate(lines):
                 p = self.doc.add_paragraph()
                 _style_id(p, style)
-                p.paragraph_format.keep_with_next = together and i < len(long) - 1
-                p.add_run(f"{block.columns[c]}: ").bold = True
-                if len(v) > 150 and c < len(previous) and previous[c] == v:
-                    # long text repeated from the record just above (one source excerpt
-                    # often holds several results): said once, on paper
-                    p.add_run(SAME_AS_ABOVE).italic = True
-                else:
-                    _run_lang(p.add_run(v), block.lang_of(c))
+                p.paragraph_format.keep_with_next = together and i < len(lines) - 1
+                for j, (name, c) in enumerate(line):
+                    p.add_run(("" if j == 0 else " · ") + f"{name}: ").bold = True
+                    if c is None:
+                        p.add_run(SAME_AS_ABOVE).italic = True
+                    else:
+                        _run_lang(p.add_run(values[c]), block.lang_of(c))
             previous = values
 
 
 # --- layout decisions (pure functions, tested on their own) -------------------------------
+
+
+def _record_lines(block: Table, fields: list[tuple[int, str]]) -> list[list[tuple[str, int | None]]]:
+    """The long fields of a record as lines: verbatim (lang) text and text over 120
+    characters on a line of its own, shorter fields (an address and a location) together."""
+    lines: list[list[tuple[str, int | None]]] = []
+    shared: list[tuple[str, int | None]] = []
+    for c, v in fields:
+        if block.lang_of(c) or len(v) > 120:
+            lines.append([(block.columns[c], c)])
+        else:
+            shared.append((block.columns[c], c))
+    return ([shared] if shared else []) + lines
 
 
 def heading_level(block: Heading) -> int:
