@@ -117,3 +117,43 @@ def test_direction_from_numbers_follows_the_instrument_orientation():
     orient = np.array([1.0, -1.0, 1.0, 1.0, 1.0])
     out = list(direction_read(df, orient))
     assert out == ["favours_intervention", "favours_intervention", "no_clear_difference", "favours_control", "unclear"]
+
+
+# --- the SMD analysis stands in where no instrument range is known (evidence issue, item 7)
+
+
+def _analysis(outcome: str, measure: str, k: int):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(spec=SimpleNamespace(outcome=outcome, window="short", measure=measure), k=k)
+
+
+@pytest.mark.parametrize(
+    ("md_k", "smd_k", "measure"),
+    [(0, 2, "SMD"), (1, 2, "MD100"), (0, 0, "MD100"), (3, 0, "MD100")],
+)
+def test_the_smd_analysis_stands_in_only_for_an_empty_md_analysis(md_k, smd_k, measure):
+    from duiding.grade import PopulationAssessment
+    from duiding.grade.analysis import stand_ins
+
+    md, smd = _analysis("pain", "MD100", md_k), _analysis("pain", "SMD", smd_k)
+    pa = PopulationAssessment.__new__(PopulationAssessment)
+    object.__setattr__(pa, "outcomes", [md])
+    object.__setattr__(pa, "alternative", [smd])
+    assert pa.headline[0].spec.measure == measure
+    assert stand_ins([md], [smd]) == ([smd] if md_k == 0 else [])
+
+
+def test_postsurgery_pain_is_read_from_the_smd_analysis_in_sof_and_conclusion():
+    from pathlib import Path
+
+    from duiding.evidence import load_evidence
+    from duiding.grade import assess, conclude, load_judgements, sof_table
+
+    root = Path(__file__).resolve().parents[1]
+    pa = assess(load_evidence(root / "evidence"), load_judgements(root / "grade", "postsurgery"))
+    rows = {(r.outcome, r.window): r for r in sof_table(pa).rows}
+    assert rows[("pain", "short")].measure == "SMD" and rows[("pain", "short")].k >= 1
+    assert rows[("function", "short")].measure == "MD100"
+    steps = [s for s in conclude(pa).steps if s.key == "outcome" and s.values["outcome"] == "pain"]
+    assert steps and all(s.values["measure"] == "SMD" for s in steps)

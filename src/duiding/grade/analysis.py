@@ -226,7 +226,8 @@ def plan_analyses(
     Risk of bias per study: the assessor's rating where given, else the evidence base's.
     ``mids`` (MD on 0-100 per outcome) set the baseline imbalance from which final values
     are left out; ``include_indirect`` puts indirect studies into the primary analyses;
-    ``alternative`` False leaves out the SMD analyses (the conclusion does not read them).
+    ``alternative`` False keeps only the SMD analyses the conclusion reads (those whose MD
+    analysis has no study: :attr:`PopulationAssessment.headline`).
     """
     plan = plan or load_plan()
     extracted = ev.extracted
@@ -245,7 +246,16 @@ def plan_analyses(
             out.append(make(replace(spec, imbalance_limit=limit)))
         return out
 
-    return AnalysisSet(population, ev, specs("MD100"), specs("SMD") if alternative else [], robs, plan)
+    primary = specs("MD100")
+    smd = specs("SMD")
+    return AnalysisSet(population, ev, primary, smd if alternative else stand_ins(primary, smd), robs, plan)
+
+
+def stand_ins(primary: list[OutcomeAnalysis], smd: list[OutcomeAnalysis]) -> list[OutcomeAnalysis]:
+    """The SMD analyses that stand in for an MD analysis without studies (no instrument
+    range known): the only SMD analyses the conclusion reads."""
+    empty = {(a.spec.outcome, a.spec.window) for a in primary if a.k == 0}
+    return [a for a in smd if (a.spec.outcome, a.spec.window) in empty]
 
 
 def unrated_studies(analyses: AnalysisSet) -> list[str]:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..evidence import AnalysisPlan, EvidenceBase, Spec
 from ..meta import MetaResult
-from .analysis import AnalysisSet, OutcomeAnalysis, plan_analyses
+from .analysis import AnalysisSet, OutcomeAnalysis, plan_analyses, stand_ins
 from .domains import Grading, suggest
 from .judgements import Judgements
 from .rob import StudyRob
@@ -100,6 +100,18 @@ class PopulationAssessment:
         key = (o.spec.outcome, o.spec.window)
         return next(a for a in self.alternative if (a.spec.outcome, a.spec.window) == key)
 
+    @property
+    def headline(self) -> list[GradedOutcome]:
+        """Per outcome and window the analysis the SoF table and the conclusion use: the MD
+        on 0-100, or the SMD where no study's instrument range is known (then no study can
+        be put on 0-100, but the SMD analysis still has them)."""
+        smd = {(a.spec.outcome, a.spec.window): a for a in self.alternative}
+        out = []
+        for o in self.outcomes:
+            alt = smd.get((o.spec.outcome, o.spec.window))
+            out.append(alt if o.k == 0 and alt is not None and alt.k > 0 else o)
+        return out
+
 
 def grade_outcome(analysis: OutcomeAnalysis, judgements: Judgements, rules: GradeRules | None = None) -> GradedOutcome:
     """Fit, suggest the five domains, apply the assessor's judgements.
@@ -127,14 +139,16 @@ def grade_analyses(
     analyses: AnalysisSet, judgements: Judgements, rules: GradeRules | None = None, alternative: bool = True
 ) -> PopulationAssessment:
     """Grade every analysis of a population with the assessor's judgements (``alternative``
-    False: the MD analyses only, which is all the conclusion reads)."""
+    False: the MD analyses and only those SMD analyses the conclusion reads, where the MD
+    analysis has no study; see :attr:`PopulationAssessment.headline`)."""
     rules = rules or load_rules()
     ev, population = analyses.evidence, analyses.population
+    smd = analyses.alternative if alternative else stand_ins(analyses.primary, analyses.alternative)
     return PopulationAssessment(
         population=population,
         judgements=judgements,
         outcomes=[grade_outcome(a, judgements, rules) for a in analyses.primary],
-        alternative=[grade_outcome(a, judgements, rules) for a in analyses.alternative] if alternative else [],
+        alternative=[grade_outcome(a, judgements, rules) for a in smd],
         robs=analyses.robs,
         design_counts=analyses.design_counts,
         evidence=ev,

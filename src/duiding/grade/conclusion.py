@@ -42,7 +42,7 @@ def effect_values(o: GradedOutcome) -> dict[str, Any]:
     r = o.result
     spec = o.spec
     values: dict[str, Any] = {"population": spec.population, "outcome": spec.outcome, "window": spec.window}
-    values.update(k=o.k, mid=o.mid)
+    values.update(k=o.k, mid=o.mid, measure=spec.measure)
     values["policy"] = o.analysis.policy
     if r is not None:
         values.update(estimate=r.estimate, lo=r.ci_low, hi=r.ci_high)
@@ -72,7 +72,7 @@ def conclude(pa: PopulationAssessment, harms: HarmsSummary | None = None) -> Con
     crucial = {"population": pa.population, "outcomes": list(j.crucial_outcomes), "needed": needed}
     steps = [Step("crucial", {**crucial, "path": j.display_path})]
     qualifying: list[dict[str, str]] = []
-    for o in pa.outcomes:
+    for o in pa.headline:
         if o.spec.outcome not in j.crucial_outcomes:
             continue
         if o.k == 0:

@@ -33,12 +33,13 @@ class ProfileRow:
     policy: str
     certainty: int | None
     importance: str  # crucial | important
+    measure: str = "MD100"  # SMD where no instrument range is known (see PopulationAssessment.headline)
 
 
 def evidence_profile(pa: PopulationAssessment) -> list[ProfileRow]:
     rows = []
     crucial = set(pa.judgements.crucial_outcomes)
-    for o in pa.outcomes:
+    for o in pa.headline:
         g, r = o.grading, o.result
         domains, overridden = {}, []
         if g is not None:
@@ -67,6 +68,7 @@ def evidence_profile(pa: PopulationAssessment) -> list[ProfileRow]:
                 policy=o.analysis.policy,
                 certainty=None if g is None else g.certainty,
                 importance="crucial" if o.spec.outcome in crucial else "important",
+                measure=o.spec.measure,
             )
         )
     return rows

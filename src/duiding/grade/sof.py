@@ -70,7 +70,7 @@ def directions(o: GradedOutcome) -> tuple[tuple[str, int], ...]:
 
 def sof_table(pa: PopulationAssessment) -> SofTable:
     rows, notes = [], []
-    for o in pa.outcomes[:MAX_ROWS]:
+    for o in pa.headline[:MAX_ROWS]:
         r, g = o.result, o.grading
         marks = []
         if g is not None:

@@ -51,7 +51,9 @@ def sof_blocks(pa: PopulationAssessment, table: SofTable) -> list[b.Block]:
     population = pa.population
     rows = []
     for r in table.rows:
-        outcome = f"{outcome_name(r.outcome, population)}, {label('windows', r.window)}; 0-100"
+        smd = r.measure == "SMD"  # no instrument range known: the SMD analysis stands in
+        scale = "SMD" if smd else "0-100"
+        outcome = f"{outcome_name(r.outcome, population)}, {label('windows', r.window)}; {scale}"
         mid = pa.judgements.mid(r.outcome, r.measure)
         comment = phrase(label("sof_comments", r.comment), {"mid": -mid})
         if r.certainty is None:
@@ -60,7 +62,9 @@ def sof_blocks(pa: PopulationAssessment, table: SofTable) -> list[b.Block]:
         control = "niet bekend"
         if r.control_median is not None:
             control = f"{num(r.control_median)} (mediaan over {studies(r.control_studies)})"
-        effect = "niet gepoold" if r.estimate is None else f"MD {effect_ci(r.estimate, r.ci_low, r.ci_high)}"
+        effect = "niet gepoold"
+        if r.estimate is not None:
+            effect = f"{'SMD' if smd else 'MD'} {effect_ci(r.estimate, r.ci_low, r.ci_high, 2 if smd else 1)}"
         n = f"{'≥ ' if not r.participants_complete else ''}{r.participants:,} ({r.k})".replace(",", ".")
         if r.participants == 0 and not r.participants_complete:
             n = f"niet bekend ({r.k})"
@@ -73,6 +77,8 @@ def sof_blocks(pa: PopulationAssessment, table: SofTable) -> list[b.Block]:
             extra.append(f"vervangende uitkomstmaat: {', '.join(r.substitutes)}")
         if r.baseline_flags:
             extra.append(f"eindwaarden bij ongelijke uitgangswaarden: {', '.join(r.baseline_flags)}")
+        if smd:
+            extra.append("SMD: het bereik van de instrumenten is niet bekend, geen analyse op 0-100 mogelijk")
         if r.unpooled:
             tally = ", ".join(f"{n} {label('directions_short', d)}" for d, n in r.unpooled)
             extra.append(f"daarnaast niet gepoold: {tally}")
@@ -138,7 +144,10 @@ def profile_blocks(pa: PopulationAssessment) -> list[b.Block]:
             label("profile_levels", p.domains[d]) + (" (beoordelaar)" if d in p.overridden else "") for d in DOMAINS
         ]
         arms = f"{p.n_int:,} / {p.n_ctl:,}".replace(",", ".") + ("" if p.complete else " (niet alle bekend)")
-        effect = "niet gepoold" if p.estimate is None else f"MD {effect_ci(p.estimate, p.ci_low, p.ci_high)}"
+        effect = "niet gepoold"
+        if p.estimate is not None:
+            smd = p.measure == "SMD"
+            effect = f"{'SMD' if smd else 'MD'} {effect_ci(p.estimate, p.ci_low, p.ci_high, 2 if smd else 1)}"
         certainty = f"{symbols()[p.certainty]} {certainty_label(p.certainty)}"
         rows.append([name, rcts(p.k), *domains, arms, effect, certainty, label("importance", p.importance)])
     columns = [
@@ -166,7 +175,7 @@ def grade_statements(pa: PopulationAssessment) -> list[b.Block]:
     """'Redelijk GRADE — Fysio- en oefentherapie verminderen waarschijnlijk …', per outcome."""
     words = labels()["grade_statements"]
     items = []
-    for o in pa.outcomes:
+    for o in pa.headline:
         if o.grading is None:
             continue
         items.append(grade_statement(o, words))
@@ -263,7 +272,7 @@ def crucial_statements(pa: PopulationAssessment) -> list[str]:
     """The GRADE conclusions on the crucial outcomes (for the summary)."""
     words = labels()["grade_statements"]
     crucial = set(pa.judgements.crucial_outcomes)
-    return [grade_statement(o, words) for o in pa.outcomes if o.grading is not None and o.spec.outcome in crucial]
+    return [grade_statement(o, words) for o in pa.headline if o.grading is not None and o.spec.outcome in crucial]
 
 
 def _choice(pa: PopulationAssessment, p: TippingPoint) -> str:

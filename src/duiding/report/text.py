@@ -197,7 +197,10 @@ def _effect_step(key: str, v: dict[str, Any], words: dict[str, str], symbols: di
     }
     pooled = "estimate" in v
     if pooled:
-        values["effect"] = f"MD {effect_ci(v['estimate'], v['lo'], v['hi'])} op 0-100"
+        if v.get("measure") == "SMD":  # no instrument range known: the SMD analysis stands in
+            values["effect"] = f"SMD {effect_ci(v['estimate'], v['lo'], v['hi'], 2)}"
+        else:
+            values["effect"] = f"MD {effect_ci(v['estimate'], v['lo'], v['hi'])} op 0-100"
     if key == "outcome":
         if not pooled:
             return phrase(words["outcome_not_pooled"], values)
