@@ -84,7 +84,7 @@ def evidence_section(ev: EvidenceBase) -> list[b.Block]:
         b.Heading("Bijlage A. Evidencetabellen", 2, "bijlage-a"),
         b.Paragraph(intro),
         b.Heading("A1. Studiekenmerken", 3),
-        b.Table(study_columns, study_rows, interactive=True, table_id="a1-studies"),
+        b.Table(study_columns, study_rows, interactive=True, table_id="a1-studies", layout="records"),
         b.Heading("A2. Resultaten met bronfragment", 3),
         b.Table(
             result_columns,
