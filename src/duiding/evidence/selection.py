@@ -9,6 +9,7 @@ code, worded by the report), for the report's appendix.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -30,8 +31,16 @@ class Selection:
     spec: Spec
     rows: pd.DataFrame
     excluded: pd.DataFrame
-    # one row per study in scope whose result could not be pooled (see :func:`not_pooled`)
-    unpooled: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # results in scope without poolable numbers, and how to choose one per study
+    unpoolable: pd.DataFrame = field(default_factory=pd.DataFrame)
+    codes: tuple[str, ...] = ()
+    target: float = 0.0
+
+    @cached_property
+    def unpooled(self) -> pd.DataFrame:
+        """One row per study in scope whose result could not be pooled (:func:`not_pooled`);
+        computed on first use, since most refits (tipping points) never show it."""
+        return not_pooled(self.unpoolable, set(self.rows["study_id"]), self.codes, self.target)
 
     @property
     def k(self) -> int:
@@ -112,8 +121,8 @@ def select(extracted: pd.DataFrame, studies: pd.DataFrame, spec: Spec, plan: Ana
     left["other_result"] = other[reasons != ""]
     # results from other windows are not "left out" of this analysis, only out of its scope
     left = left[left["reason"] != OUT_OF_WINDOW]
-    unpooled = not_pooled(df[np.isin(reasons, UNPOOLABLE)], set(chosen["study_id"]), codes, window.target)
-    return Selection(spec, chosen, left.reset_index(drop=True), unpooled)
+    unpoolable = df[np.isin(reasons, UNPOOLABLE)]
+    return Selection(spec, chosen, left.reset_index(drop=True), unpoolable, tuple(codes), window.target)
 
 
 # Reasons that leave a result in the analysis' scope (population, comparator, window) but

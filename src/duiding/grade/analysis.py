@@ -104,6 +104,7 @@ class OutcomeAnalysis:
         """One result per study in scope that could not be pooled, with its direction."""
         return self.selection.unpooled
 
+    @cached_property
     def unpooled_summary(self) -> Unpooled:
         """The unpooled studies for GRADE: how many, and those against a pooled benefit."""
         u = self.unpooled

@@ -129,7 +129,7 @@ def grade_outcome(analysis: OutcomeAnalysis, judgements: Judgements, rules: Grad
     # A lower bound still settles the optimal information size once it reaches it.
     settled = outcome.participants_complete or outcome.participants >= rules.optimal_information_size
     n_total = outcome.participants if settled else None
-    unpooled = analysis.unpooled_summary()
+    unpooled = analysis.unpooled_summary
     grading = suggest(fit, analysis.rob_of_studies(), outcome.mid, n_total, analysis.indirect, rules, unpooled)
     outcome.grading = judgements.apply(grading, spec.outcome, spec.window)
     return outcome

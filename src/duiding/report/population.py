@@ -67,7 +67,7 @@ def population_section(
         )
         out += [
             b.Heading("Risico op bias per studie", 3),
-            b.Figure(png, caption, f"Risico-op-bias-overzicht {population}"),
+            b.Figure(png, caption, f"Risico-op-bias-overzicht, {label('populations_short', population)}"),
         ]
     out += review_crosscheck(pa)
     out += sof_blocks(pa, sof_table(pa))
