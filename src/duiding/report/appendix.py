@@ -84,27 +84,20 @@ def evidence_section(ev: EvidenceBase) -> list[b.Block]:
         b.Heading("Bijlage A. Evidencetabellen", 2, "bijlage-a"),
         b.Paragraph(intro),
         b.Heading("A1. Studiekenmerken", 3),
-        b.Table(study_columns, study_rows, interactive=True, table_id="a1-studies", layout="records"),
+        evidence_table(study_columns, study_rows, "a1-studies"),
         b.Heading("A2. Resultaten met bronfragment", 3),
-        b.Table(
-            result_columns,
-            result_rows,
-            interactive=True,
-            table_id="a2-results",
-            langs=[None] * 11 + ["en"],
-            layout="records",
-        ),
+        evidence_table(result_columns, result_rows, "a2-results", english_last=True),
         b.Heading("A3. Risico op bias (zoals gerapporteerd door de bron)", 3),
-        b.Table(
-            rob_columns,
-            rob_rows,
-            interactive=True,
-            table_id="a3-rob",
-            langs=[None] * 6 + ["en"],
-            layout="records",
-        ),
+        evidence_table(rob_columns, rob_rows, "a3-rob", english_last=True),
         *excluded_section(ev, x),
     ]
+
+
+def evidence_table(columns: list[str], rows: list[list[str]], table_id: str, english_last: bool = False) -> b.Table:
+    """An appendix table: sortable and filterable in HTML, one block per row in the DOCX;
+    ``english_last``: the last column is verbatim (English) source text."""
+    langs = [None] * (len(columns) - 1) + ["en"] if english_last else []
+    return b.Table(columns, rows, interactive=True, table_id=table_id, langs=langs, layout="records")
 
 
 def rob_judgement(tool: str, judgement: str) -> str:

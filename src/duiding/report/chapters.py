@@ -110,13 +110,17 @@ def summary_blocks(results: dict[str, Any]) -> list[b.Block]:
         )
     )
     for p in POPULATIONS:
-        r = results[p]
-        out.append(b.Heading(label("populations", p), 3))
-        out.append(b.Paragraph(f"Conceptconclusie: fysio- en oefentherapie {r['conclusion']['verdict_nl']}.", "banner"))
-        statements = r.get("statements", [])
+        out += verdict_blocks(p, results[p], "Conceptconclusie: fysio")
+        statements = results[p].get("statements", [])
         if statements:
             out.append(b.Bullets(statements))
     return out
+
+
+def verdict_blocks(population: str, result: dict[str, Any], lead: str) -> list[b.Block]:
+    """A population's heading and its verdict line ('… fysio- en oefentherapie voldoen …')."""
+    verdict = f"{lead}- en oefentherapie {result['conclusion']['verdict_nl']}."
+    return [b.Heading(label("populations", population), 3), b.Paragraph(verdict, "banner")]
 
 
 def introduction_blocks(counts: dict[str, Any]) -> list[b.Block]:
@@ -147,15 +151,8 @@ def introduction_blocks(counts: dict[str, Any]) -> list[b.Block]:
         "patiëntenvereniging 'de Wervelkolom' en Zorgverzekeraars Nederland [1]. Dit document is een concept voor "
         "die procedure en is geen vastgesteld standpunt."
     )
-    return [
-        b.Heading("Inleiding", 2, "inleiding"),
-        b.Heading("Aanleiding", 3),
-        b.Paragraph(reason),
-        b.Heading("Vraagstelling", 3),
-        b.Paragraph(question),
-        b.Heading("Procedure", 3),
-        b.Paragraph(procedure),
-    ]
+    sections = [("Aanleiding", reason), ("Vraagstelling", question), ("Procedure", procedure)]
+    return chapter("Inleiding", "inleiding", sections)
 
 
 def background_blocks() -> list[b.Block]:
@@ -190,17 +187,21 @@ def background_blocks() -> list[b.Block]:
         "'Aspecifieke lage rugklachten' (2010) nooit geïmplementeerd; partijen spraken af die te actualiseren [4]. "
         "De KNGF-richtlijn beschrijft het fysiotherapeutisch proces bij lage-rugpijn [3]."
     )
-    return [
-        b.Heading("Achtergrond", 2, "achtergrond"),
-        b.Heading("De aandoening", 3),
-        b.Paragraph(condition),
-        b.Heading("De drie populaties", 3),
-        b.Paragraph(populations),
-        b.Heading("Huidige zorg en vergoeding", 3),
-        b.Paragraph(care),
-        b.Heading("Richtlijnen", 3),
-        b.Paragraph(guidelines),
+    sections = [
+        ("De aandoening", condition),
+        ("De drie populaties", populations),
+        ("Huidige zorg en vergoeding", care),
+        ("Richtlijnen", guidelines),
     ]
+    return chapter("Achtergrond", "achtergrond", sections)
+
+
+def chapter(title: str, anchor: str, sections: list[tuple[str, str]]) -> list[b.Block]:
+    """A chapter of prose: its heading, then per section a heading and one paragraph."""
+    blocks: list[b.Block] = [b.Heading(title, 2, anchor)]
+    for heading, text in sections:
+        blocks += [b.Heading(heading, 3), b.Paragraph(text)]
+    return blocks
 
 
 def discussion_blocks(ev: EvidenceBase, counts: dict[str, Any], results: dict[str, Any]) -> list[b.Block]:
@@ -244,10 +245,8 @@ def conclusion_chapter(results: dict[str, Any]) -> list[b.Block]:
     """Conclusie / conceptstandpunt: per population the verdict and what would change it."""
     out: list[b.Block] = [b.Heading("Conclusie en conceptstandpunt", 2, "conclusie")]
     for p in POPULATIONS:
-        r = results[p]
-        out.append(b.Heading(label("populations", p), 3))
-        out.append(b.Paragraph(f"Fysio- en oefentherapie {r['conclusion']['verdict_nl']}.", "banner"))
-        tipping = r.get("tipping", [])
+        out += verdict_blocks(p, results[p], "Fysio")
+        tipping = results[p].get("tipping", [])
         if tipping:
             out.append(b.Paragraph("Wat de conclusie zou omdraaien (kantelpunten):"))
             out.append(b.Bullets(tipping))
