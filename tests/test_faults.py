@@ -476,3 +476,18 @@ def test_any_mutation_of_an_evidence_file_is_ok_or_one_line_errors_naming_the_fi
         assert code == 1
         lines = one_line_errors(err)
         assert any(str(root) in line for line in lines), lines
+
+
+def test_a_line_break_inside_a_cell_value_stays_escaped_in_its_one_line_message(tmp_path, run_cli):
+    """Found by the mutation property test: a quoted cell '0<newline>0' split the message."""
+    evidence = tmp_path / "evidence"
+    shutil.copytree(ROOT / "evidence", evidence)
+    path = evidence / "nonspecific" / "studies.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.loc[1, "population"] = "0\n0"
+    frame.to_csv(path, index=False)
+    code, _, err = run_cli("check", "--evidence", str(evidence), "--grade", str(ROOT / "grade"))
+    assert code != 0
+    lines = [x for x in err.splitlines() if x]
+    assert all(x.startswith(f"duiding check: {path}, row 2 (line 3), column 'population': ") for x in lines), err
+    assert any("population '0\\n0' is not this folder's" in x for x in lines), err

@@ -15,9 +15,11 @@ class DuidingError(Exception):
     """A problem the user can act on; ``lines`` holds one message per problem."""
 
     exit_code = 1
+    escape_breaks = True  # each problem stays on one line, whatever the input values hold
 
     def __init__(self, lines: list[str] | str) -> None:
-        self.lines = [lines] if isinstance(lines, str) else list(lines)
+        lines = [lines] if isinstance(lines, str) else list(lines)
+        self.lines = [one_line(x) for x in lines] if self.escape_breaks else lines
         super().__init__("\n".join(self.lines))
 
 
@@ -34,6 +36,8 @@ class ModelError(DuidingError):
 class RenderError(DuidingError):
     """A notebook failed while rendering; the message names it, its parameters and the error."""
 
+    escape_breaks = False  # a notebook's own error keeps its lines
+
 
 def locate(file: str | None, row: int | None = None, column: str | None = None, line: int | None = None) -> str:
     """Where a problem is, as every message says it: ``FILE, row N (line L), column 'C'``.
@@ -47,6 +51,14 @@ def locate(file: str | None, row: int | None = None, column: str | None = None, 
     if column is not None:
         where.append(f"column '{column}'")
     return ", ".join(where)
+
+
+def one_line(text: str) -> str:
+    """A message on one line: line breaks and other control characters in quoted input
+    values are shown escaped (a value '0<newline>0' reads as '0\\n0'), never as a break."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 @dataclass
@@ -66,6 +78,7 @@ class Problems:
         line: int | None = None,
     ) -> None:
         where = locate(file or self.file, row, column, line)
+        message = one_line(message)
         self.lines.append(f"{where}: {message}" if where else message)
 
     def extend(self, other: Problems) -> None:
