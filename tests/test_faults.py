@@ -346,6 +346,9 @@ def test_control_characters_in_evidence_text_are_caught_by_check(evidence_copy, 
         b'["a list"]',
         b'{"results": {"nonspecific": {"analyses": {"pain/short/MD100": {"k": "two"}}}}}',
         b"\xff\xfe",
+        b'{"results": {"nonspecific": {"analyses": {"pain/short/MD100": {"k": 2, "estimate": NaN}}}}}',
+        b'{"results": {"nonspecific": {"analyses": {"pain/short/MD100": {"k": 2, "estimate": 1, "certainty": {"x": 1}}}}}}',
+        b'{"results": {"nonspecific": {"analyses": {"pain/short/MD100": {"k": 2, "estimate": 1, "studies": "Fritz"}}}}}',
     ],
 )
 def test_malformed_manifests_are_one_line_in_diff_and_before_any_notebook(tmp_path, run_cli, report, content):

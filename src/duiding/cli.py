@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
+import warnings
 from collections.abc import Sequence
 from importlib import import_module
 from typing import NoReturn
@@ -24,7 +26,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _number(text: str) -> float:
-    """A finite number (``nan`` and ``inf`` are refused, not silently taken)."""
+    """A finite number (``nan`` and ``inf`` are refused, not silently taken; ``1_0`` and
+    non-ASCII digits are not numbers here, as in the input files)."""
+    if not re.fullmatch(r"\s*[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?\s*", text):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number")
     try:
         value = float(text)
     except ValueError:
@@ -92,6 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from .errors import DuidingError
 
+    if not os.environ.get("DUIDING_DEBUG"):
+        # numpy's overflow warnings on degenerate input name source lines, not the input;
+        # such results are refused or reported with their reason by the commands themselves
+        warnings.filterwarnings("ignore", category=RuntimeWarning)
     try:
         return import_module(f"duiding.commands.{args.module}").command(args)
     except DuidingError as exc:

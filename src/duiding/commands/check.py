@@ -1,4 +1,5 @@
-"""``duiding check``: validate the evidence base (read-only) and print its counts."""
+"""``duiding check``: validate the evidence base and, where the grade folder is there, the
+assessor's judgements and ratings (read-only), and print the counts."""
 
 from __future__ import annotations
 
@@ -9,16 +10,27 @@ from pathlib import Path
 
 
 def command(args: argparse.Namespace) -> int:
+    from ..errors import InputError
     from ..evidence import POPULATIONS, load_evidence, summary
-    from ..grade import load_assessor_ratings, plan_analyses, unrated_studies
+    from ..grade import load_judgements, plan_analyses, unrated_studies
 
     ev = load_evidence(args.evidence)
     report = summary(ev)
+    graded = Path(args.grade).is_dir()
+    ratings, problems = {}, []
     for p in POPULATIONS:
-        # Studies in any analysis without a rating, counting the assessor's own ratings
-        # (grade/risk_of_bias/<population>.yaml) where the grade folder is there.
-        studies = set(ev.of("studies", p)["study_id"])
-        assessor = load_assessor_ratings(args.grade, p, studies) if Path(args.grade).is_dir() else {}
+        # the judgements file and the assessor's own ratings, as render will read them
+        try:
+            ratings[p] = load_judgements(args.grade, p, set(ev.of("studies", p)["study_id"])).rob_ratings
+        except InputError as exc:
+            if graded:
+                problems += exc.lines
+            ratings[p] = {}
+    if problems:
+        raise InputError(problems)
+    for p in POPULATIONS:
+        # Studies in any analysis without a rating, counting the assessor's own ratings.
+        assessor = ratings[p]
         report["populations"][p]["studies_without_rob"] = unrated_studies(plan_analyses(ev, p, assessor_robs=assessor))
         report["populations"][p]["assessor_rob_studies"] = len(assessor)
     if args.format == "json":
@@ -28,7 +40,7 @@ def command(args: argparse.Namespace) -> int:
         details = ", ".join(f"{k.replace('_', ' ')} {_short(v)}" for k, v in counts.items() if k != "screening")
         print(f"{name}: {details}")
     print(f"results without source: {report['results_without_source']}")
-    print(f"{args.evidence}: OK")
+    print(f"{args.evidence}: OK" + (f"; {args.grade}: OK" if graded else ""))
     return 0
 
 

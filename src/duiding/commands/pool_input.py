@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,6 +132,9 @@ def read_table(path: str | Path, sep: str | None = None, decimal: str | None = N
             start = reader.line_num + 1
     except csv.Error as exc:
         raise InputError([f"{source}, line {reader.line_num}: not a readable CSV file ({exc})"]) from None
+    doubles = sorted({h for h in header if header.count(h) > 1})
+    if doubles:
+        raise InputError([f"{source}, line 1: column(s) {', '.join(doubles)} appear more than once in the header"])
     for i, (record, line) in enumerate(zip(rows, lines, strict=True)):
         if len(record) > len(header):
             problems.add(f"{len(record)} cells but the header has {len(header)} columns", row=i, line=line)
@@ -138,8 +142,16 @@ def read_table(path: str | Path, sep: str | None = None, decimal: str | None = N
     return CsvTable(source, header, rows, lines, sep, decimal)
 
 
+# A number as a spreadsheet writes it: ASCII digits, one decimal mark, an exponent. Python's
+# float() also takes 1_000, Arabic-Indic and full-width digits; `check` refuses those, and
+# so does pool.
+NUMBER = re.compile(r"^[-+]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)([eE][-+]?[0-9]+)?$|^[-+]?(inf|infinity|nan)$", re.I)
+
+
 def parse_number(text: str, decimal: str) -> float | None:
     """The number in a cell, or None if it is not a finite number in this file's style."""
+    if not NUMBER.match(text):
+        return None
     if decimal == ",":
         if "." in text:
             return None
@@ -264,6 +276,9 @@ def _check_binary(table: CsvTable, cols: dict[str, np.ndarray], problems: Proble
 
 def _generic(table: CsvTable, problems: Problems) -> EffectSizes:
     has_vi, has_sei = table.has("vi"), table.has("sei")
+    if has_vi and has_sei:
+        table.add(problems, "give either 'vi' or 'sei', not both (they can contradict each other)", column="sei")
+        problems.raise_if_any()
     if not (has_vi or has_sei):
         table.add(problems, "measure GEN needs a 'yi' column and a 'vi' or 'sei' column", column="vi")
         problems.raise_if_any()

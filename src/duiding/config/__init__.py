@@ -9,19 +9,40 @@ what a safe loader would take silently: duplicate keys (YAML keeps the last one)
 
 from __future__ import annotations
 
+import re
+import stat
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 from yaml.nodes import MappingNode
 
 from ..errors import InputError
 
+MAX_BYTES = 2_000_000  # an assessor's file is a few kilobytes; more is a mistake or an attack
+MAX_DEPTH = 20  # the deepest real structure is four levels
+
+# Numbers as YAML 1.2 writes them. YAML 1.1 (PyYAML's default) also reads 1:30 as 90
+# (base 60), 012 as 10 (octal), 0xA and 1_0 as 10: a threshold typed like that would be
+# taken silently as another number. Here such text stays a string, which the checks refuse.
+INT_1_2 = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
+FLOAT_1_2 = re.compile(
+    r"^[-+]?(\.[0-9]+|(0|[1-9][0-9]*)(\.[0-9]*)?)([eE][-+]?[0-9]+)?$"  # 0.5, .5, 1e3; not 012
+    r"|^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$"  # read, then refused where a number must be finite
+)
+NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader without aliases and without duplicate keys."""
+    """SafeLoader without aliases, duplicate or complex keys, deep nesting and YAML 1.1's
+    number forms."""
+
+    yaml_implicit_resolvers: ClassVar[dict[Any, list[Any]]] = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in NUMBER_TAGS]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
 
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
@@ -29,11 +50,25 @@ class _StrictLoader(yaml.SafeLoader):
             raise yaml.MarkedYAMLError(
                 problem="aliases (*name) are not allowed in these files", problem_mark=event.start_mark
             )
-        return super().compose_node(parent, index)
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_DEPTH:
+                event = self.peek_event()
+                raise yaml.MarkedYAMLError(
+                    problem=f"nested more than {MAX_DEPTH} levels deep", problem_mark=event.start_mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, Any] = {}
         for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.MarkedYAMLError(
+                    problem="a key must be a plain word or number, not a list or mapping",
+                    problem_mark=key_node.start_mark,
+                )
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.MarkedYAMLError(
@@ -42,6 +77,13 @@ class _StrictLoader(yaml.SafeLoader):
                 )
             seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep=deep)
+
+
+for _tag, _regexp, _first in (
+    ("tag:yaml.org,2002:int", INT_1_2, list("-+0123456789")),
+    ("tag:yaml.org,2002:float", FLOAT_1_2, list("-+.0123456789")),
+):
+    _StrictLoader.add_implicit_resolver(_tag, _regexp, _first)
 
 
 def parse_yaml(text: str, source: str) -> Any:
@@ -57,6 +99,7 @@ def parse_yaml(text: str, source: str) -> Any:
 
 def read_yaml(path: Path) -> Any:
     """Read and parse a YAML file; unreadable files and invalid UTF-8 are one-line errors."""
+    regular_file(path, MAX_BYTES)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -75,6 +118,23 @@ def read_yaml(path: Path) -> Any:
             [f"{path}, line {line}: not valid UTF-8 (byte 0x{data[exc.start]:02x}); save as UTF-8"]
         ) from None
     return parse_yaml(text, str(path))
+
+
+def regular_file(path: Path, max_bytes: int | None = None) -> None:
+    """Refuse, before reading, what is not a regular file of a sensible size: a FIFO would
+    block forever, /dev/zero would fill the memory."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise InputError([f"{path}: file not found"]) from None
+    except OSError as exc:
+        raise InputError([f"{path}: cannot be read ({exc.strerror or exc})"]) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError([f"{path}: is a folder, not a file"])
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError([f"{path}: not a regular file (a device, pipe or socket); give a file"])
+    if max_bytes is not None and info.st_size > max_bytes:
+        raise InputError([f"{path}: {info.st_size:,} bytes, more than the {max_bytes:,} this file may have"])
 
 
 @cache

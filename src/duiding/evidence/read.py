@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import Problems
+from ..config import regular_file
+from ..errors import InputError, Problems
 from .schema import Col
 
 # C0 control characters other than tab, line feed and carriage return, and DEL: they are
@@ -36,8 +37,16 @@ def empty_frame(schema: dict[str, Col]) -> pd.DataFrame:
     return frame
 
 
+MAX_BYTES = 200_000_000  # far above any real evidence file; /dev/zero behind a link is not read
+
+
 def read_text(path: Path, problems: Problems) -> str | None:
     """The file as UTF-8 text, or None with a problem that says why it cannot be read."""
+    try:
+        regular_file(path, MAX_BYTES)
+    except InputError as exc:
+        problems.add(exc.lines[0].removeprefix(f"{path}: "), file=str(path))
+        return None
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -51,6 +60,9 @@ def read_text(path: Path, problems: Problems) -> str | None:
         return None
     except OSError as exc:
         problems.add(f"cannot be read ({exc.strerror or exc})", file=str(path))
+        return None
+    if data.startswith(b"\xef\xbb\xbf"):
+        problems.add("starts with a byte-order mark (BOM); save as UTF-8 without BOM", file=str(path))
         return None
     try:
         return data.decode("utf-8")
@@ -79,7 +91,16 @@ def parse_rows(text: str, path: Path, problems: Problems) -> tuple[list[str], li
     except csv.Error as exc:
         problems.add(f"line {reader.line_num}: not a readable CSV file ({exc})", file=str(path))
         return None
-    return [h.strip() for h in header], records, lines
+    header = [h.strip() for h in header]
+    if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
+        sep = "semicolons" if ";" in header[0] else "tabs"
+        problems.add(f"the header is separated by {sep}; evidence files are comma-separated", file=str(path))
+        return None
+    doubles = sorted({h for h in header if header.count(h) > 1})
+    if doubles:
+        problems.add(f"column(s) {', '.join(doubles)} appear more than once in the header", file=str(path))
+        return None
+    return header, records, lines
 
 
 def read_csv(path: Path, schema: dict[str, Col], problems: Problems) -> pd.DataFrame:

@@ -108,7 +108,13 @@ def check_instruments(frame: pd.DataFrame, problems: Problems) -> None:
     flag(problems, frame, needs, "rescale_to_100", "rescale_to_100 needs scale_min and scale_max")
 
 
+STUDY_ID = r"^[A-Za-z][A-Za-z0-9_]*$"  # FirstauthorYEAR, optionally _ACRONYM (evidence/README.md)
+
+
 def check_studies(frame: pd.DataFrame, problems: Problems) -> None:
+    ids = frame["study_id"]
+    odd = ids.notna() & ~ids.astype(str).str.fullmatch(STUDY_ID[1:-1])
+    flag(problems, frame, odd, "study_id", "must be FirstauthorYEAR (letters, digits, '_'; e.g. Fritz2015_ACRONYM)")
     folder = frame["_population"]
     wrong = frame["population"].notna() & (frame["population"] != folder)
     flag(

@@ -34,11 +34,29 @@ KNOWN_KEYS = (
     "overrides",
 )
 INDIRECT_STUDIES = ("exclude", "include")
+# The keys each kind of entry may have: a misspelt key (windw) would otherwise be ignored
+# and the entry applied more widely than meant.
+THRESHOLD_KEYS = (*MEASURE_KEYS, "source")
+ENTRY_KEYS = {
+    "indirectness": ("outcome", "level", "reason"),
+    "overrides": ("outcome", "window", "domain", "level", "reason"),
+}
 
 
 def is_number(value: Any) -> bool:
-    """A real, finite number (booleans are not numbers)."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A real, finite number (booleans are not numbers; an integer too large for a float is
+    not finite)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
+def is_word(value: Any, allowed: Any) -> bool:
+    """A string among the allowed codes (a list or mapping typed there is not)."""
+    return isinstance(value, str) and value in allowed
 
 
 @dataclass(frozen=True)
@@ -109,6 +127,9 @@ def load_judgements(folder: str | Path, population: str, studies: set[str] | Non
     for key in data:
         if key not in KNOWN_KEYS:
             bad(f"key '{key}'", f"unknown key (expected: {', '.join(sorted(KNOWN_KEYS))})")
+    assessor = data.get("assessor")
+    if assessor is not None and not isinstance(assessor, str):
+        bad("key 'assessor'", f"must be a name (text), got {assessor!r}")
     if data.get("population") != population:
         bad("key 'population'", f"must be '{population}' (the file name), got {data.get('population')!r}")
     crucial = data.get("crucial_outcomes") or []
@@ -116,23 +137,29 @@ def load_judgements(folder: str | Path, population: str, studies: set[str] | Non
         bad("crucial_outcomes", f"must be a list of outcomes, got {crucial!r}")
         crucial = []
     for o in crucial:
-        if o not in outcomes:
+        if not is_word(o, outcomes):
             bad("crucial_outcomes", f"unknown outcome '{o}' (expected {', '.join(outcomes)})")
     indirect = data.get("indirect_studies", "exclude")
-    if indirect not in INDIRECT_STUDIES:
+    if not is_word(indirect, INDIRECT_STUDIES):
         bad("indirect_studies", f"must be one of {', '.join(INDIRECT_STUDIES)}, got {indirect!r}")
     needed = data.get("certainty_needed", "moderate")
-    if needed not in CERTAINTY:
+    if not is_word(needed, CERTAINTY):
         bad("certainty_needed", f"must be one of {', '.join(CERTAINTY)}, got {needed!r}")
     thresholds = data.get("thresholds") or {}
     if not isinstance(thresholds, dict):
         bad("thresholds", "must be a mapping per outcome")
         thresholds = {}
+    for o in thresholds:
+        if not is_word(o, outcomes):
+            bad(f"thresholds.{o}", f"not an outcome of this population's plan (expected {', '.join(outcomes)})")
     for o in outcomes:
         t = thresholds.get(o)
         if not isinstance(t, dict):
             bad(f"thresholds.{o}", "missing (MD100 and SMD thresholds are required)")
             continue
+        for key in t:
+            if key not in THRESHOLD_KEYS:
+                bad(f"thresholds.{o}.{key}", f"unknown key (expected: {', '.join(THRESHOLD_KEYS)})")
         for m in MEASURE_KEYS:
             if not is_number(t.get(m)) or t.get(m) <= 0:
                 bad(f"thresholds.{o}.{m}", f"must be a finite number > 0, got {t.get(m)!r}")
@@ -141,9 +168,19 @@ def load_judgements(folder: str | Path, population: str, studies: set[str] | Non
         if not isinstance(entries, list):
             bad(name, "must be a list of entries")
             continue
+        seen: dict[tuple[Any, ...], int] = {}
         for i, item in enumerate(entries):
             domain = "indirectness" if name == "indirectness" else None
             _check_entry(item, f"{name}[{i}]", outcomes, check_windows, bad, domain)
+            if not isinstance(item, dict):
+                continue
+            for key in item:
+                if key not in ENTRY_KEYS[name]:
+                    bad(f"{name}[{i}].{key}", f"unknown key (expected: {', '.join(ENTRY_KEYS[name])})")
+            target = tuple(str(item.get(k)) for k in ("outcome", "window", "domain"))
+            if target in seen:
+                bad(f"{name}[{i}]", f"judges the same outcome, window and domain as {name}[{seen[target]}]")
+            seen.setdefault(target, i)
     if problems:
         raise InputError(problems)
     return Judgements(
@@ -164,15 +201,15 @@ def _check_entry(item: Any, where: str, outcomes: list[str], windows: list[str],
     if not isinstance(item, dict):
         bad(where, "expected a mapping with outcome, level and reason")
         return
-    if item.get("outcome") not in [*outcomes, "all"]:
+    if not is_word(item.get("outcome"), [*outcomes, "all"]):
         bad(f"{where}.outcome", f"must be one of {', '.join([*outcomes, 'all'])}, got {item.get('outcome')!r}")
     name = domain or item.get("domain")
     if domain is None:
-        if name not in DOMAINS or name == "indirectness":
+        if not is_word(name, DOMAINS) or name == "indirectness":
             allowed = [d for d in DOMAINS if d != "indirectness"]
             bad(f"{where}.domain", f"must be one of {', '.join(allowed)} (indirectness has its own list)")
             name = None
-        if item.get("window", "all") not in windows:
+        if not is_word(item.get("window", "all"), windows):
             bad(f"{where}.window", f"must be one of {', '.join(windows)}, got {item.get('window')!r}")
     level = item.get("level")
     if name is not None and (isinstance(level, bool) or level not in LEVELS_ALLOWED[name]):

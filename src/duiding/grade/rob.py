@@ -114,9 +114,10 @@ def load_assessor_ratings(folder: str | Path, population: str, studies: set[str]
             bad(f"key '{key}'", "unknown key (expected: population, rater, ratings)")
     if data.get("population") != population:
         bad("key 'population'", f"must be '{population}' (the file name), got {data.get('population')!r}")
-    rater = str(data.get("rater") or "").strip()
+    rater = data.get("rater")
+    rater = rater.strip() if isinstance(rater, str) else ""
     if not rater:
-        bad("key 'rater'", "say who rated (the assessor, or who drafted the ratings)")
+        bad("key 'rater'", "say who rated, as text (the assessor, or who drafted the ratings)")
     ratings = data.get("ratings") or {}
     if not isinstance(ratings, dict):
         bad("ratings", "expected a mapping of study → rating")
@@ -169,6 +170,16 @@ def _assessor_rating(study: str, entry: Any, where: str, bad, rater: str) -> Stu
             bad(f"{where}.domains.{domain}", f"unknown RoB 2 domain (expected: {', '.join(ROB2_DOMAINS)})")
     if len(judged) < len(ROB2_DOMAINS):
         return None
+    # RoB 2 (Sterne et al. 2019): the overall judgement is at least the worst domain
+    worst = max(
+        (judged[d] for d in ROB2_DOMAINS if d != "overall" and judged[d] in LEVELS), key=LEVELS.index, default="low"
+    )
+    if judged["overall"] in LEVELS and LEVELS.index(judged["overall"]) < LEVELS.index(worst):
+        bad(
+            f"{where}.domains.overall.judgement",
+            f"'{judged['overall']}' is below the worst domain ('{worst}'): RoB 2's overall judgement is at "
+            "least the worst domain",
+        )
     return StudyRob(study, judged["overall"], "RoB2", "rob2_reported", judged, "assessor", reasons, rater, url)
 
 

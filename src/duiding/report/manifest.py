@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import subprocess
 from importlib import metadata
 from pathlib import Path
@@ -205,8 +206,14 @@ def check_manifest(data: Any, source: str) -> None:
                 continue
             fields = ("k",) if a.get("model") == "qualitative" else ("k", "estimate")
             for field in fields:
-                if not isinstance(a.get(field), int | float) or isinstance(a.get(field), bool):
-                    problems.append(f"{where}.analyses.{key}.{field}: expected a number, got {a.get(field)!r}")
+                value = a.get(field)
+                if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+                    problems.append(f"{where}.analyses.{key}.{field}: expected a finite number, got {value!r}")
+            for field, kind, name in (("certainty", str, "a certainty level"), ("grade", dict, "an object")):
+                if a.get(field) is not None and not isinstance(a.get(field), kind):
+                    problems.append(f"{where}.analyses.{key}.{field}: expected {name}, got {a.get(field)!r}")
+            if not isinstance(a.get("studies", []), list):
+                problems.append(f"{where}.analyses.{key}.studies: expected a list of study ids")
         if not isinstance(pop.get("conclusion", {}), dict):
             problems.append(f"{where}.conclusion: expected an object")
     if problems:
