@@ -110,4 +110,15 @@ def test_cli_holds_argparse_only():
     tree = ast.parse((PACKAGE / "cli.py").read_text())
     imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-    assert imported <= {"__future__", "argparse", "os", "sys", "collections.abc", "importlib", "typing", "errors"}
+    assert imported <= {
+        "__future__",
+        "argparse",
+        "os",
+        "re",
+        "sys",
+        "warnings",
+        "collections.abc",
+        "importlib",
+        "typing",
+        "errors",
+    }
