@@ -64,7 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(module="pool")
     c = sub.add_parser("check", help="validate the evidence base (read-only)")
     c.add_argument("--evidence", default="evidence", help="evidence folder (default: evidence)")
-    c.add_argument("--grade", default="grade", help="judgements folder, for the assessor's risk-of-bias ratings")
+    c.add_argument(
+        "--grade",
+        default="grade",
+        help="judgements folder: its files and the assessor's risk-of-bias ratings are validated too",
+    )
     c.add_argument("--format", default="text", choices=("text", "json"))
     c.set_defaults(module="check")
     r = sub.add_parser("render", help="execute the notebooks and write the draft standpunt (HTML + DOCX)")
