@@ -168,3 +168,9 @@ def test_mid_with_an_underscore_is_not_a_number(tmp_path, run_cli):
     data.write_text("study,yi,vi\nA,0.1,0.04\nB,0.2,0.05\n", encoding="utf-8")
     with pytest.raises(SystemExit):
         run_cli("pool", "--input", str(data), "--measure", "GEN", "--mid", "1_0")
+
+
+def test_an_unknown_population_folder_is_named_not_ignored(inputs, run_cli):
+    shutil.copytree(inputs / "evidence" / "nonspecific", inputs / "evidence" / "cervical")
+    code, out = check(run_cli, inputs)
+    assert code == 1 and any("cervical: not a population of this assessment" in x for x in out), out

@@ -51,8 +51,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser("pool", help="meta-analyse study-level data from a CSV file")
     p.add_argument("--input", required=True, help="CSV with a 'study' column and the measure's columns")
-    p.add_argument("--measure", required=True, help="effect measure: MD, SMD, RR, OR, RD or GEN (yi with vi or sei)")
-    p.add_argument("--method", required=True, help="FE, MH, PETO or a tau² estimator (DL, REML, PM, SJ, ML, HE, EB)")
+    p.add_argument(
+        "--measure",
+        required=True,
+        type=str.upper,
+        help="effect measure: MD, SMD, RR, OR, RD or GEN (yi with vi or sei)",
+    )
+    p.add_argument(
+        "--method",
+        required=True,
+        type=str.upper,
+        help="FE, MH, PETO or a tau² estimator (DL, REML, PM, SJ, ML, HE, EB)",
+    )
     p.add_argument("--test", default="z", help="z, knha (Knapp-Hartung) or adhoc (modified Knapp-Hartung)")
     p.add_argument("--by", help="pool every group of rows with the same value in this column")
     p.add_argument("--subgroup", help="subgroup analysis on this column, with the test for differences")
@@ -75,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--evidence", default="evidence")
     r.add_argument("--grade", default="grade")
     r.add_argument("--out", default="reports")
-    r.add_argument("--method", help="tau² estimator for the main analyses (default: config)")
+    r.add_argument("--method", type=str.upper, help="tau² estimator for the main analyses (default: config)")
     r.add_argument("--test", help="test for the main analyses (default: config)")
     r.add_argument("--jobs", type=int, default=3, help="notebooks executed in parallel (default 3, one per population)")
     r.add_argument("--quiet", action="store_true", help="no progress display")

@@ -23,6 +23,10 @@ def load_evidence(root: str | Path) -> EvidenceBase:
     if not root.is_dir():
         what = "is a file, not the evidence folder" if root.exists() else "evidence folder not found"
         raise InputError([f"{root}: {what}"])
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if folder.name not in POPULATIONS:
+            # a population typed wrong (or a new one) would otherwise be left out without a word
+            problems.add(f"not a population of this assessment (expected: {', '.join(POPULATIONS)})", file=str(folder))
     tables: dict[str, list[pd.DataFrame]] = {name: [] for name in SCHEMAS}
     tables["instruments"].append(read_csv(root / "instruments.csv", SCHEMAS["instruments"], problems))
     for population in POPULATIONS:
