@@ -157,3 +157,32 @@ def test_postsurgery_pain_is_read_from_the_smd_analysis_in_sof_and_conclusion():
     assert rows[("function", "short")].measure == "MD100"
     steps = [s for s in conclude(pa).steps if s.key == "outcome" and s.values["outcome"] == "pain"]
     assert steps and all(s.values["measure"] == "SMD" for s in steps)
+
+
+@pytest.mark.parametrize(
+    ("relevance", "ci_low", "key"),
+    [
+        ("below_threshold", -13.8, "below_threshold_uncertain"),  # the CI reaches past −10
+        ("below_threshold", -10.0, "below_threshold"),  # at the threshold, not past it
+        ("below_threshold", -9.9, "below_threshold"),
+        ("possibly_relevant", -20.0, "possibly_relevant"),
+        ("no_difference", -20.0, "no_difference"),
+    ],
+)
+def test_a_benefit_below_the_threshold_is_worded_by_what_its_ci_excludes(relevance, ci_low, key):
+    from duiding.report.grading import relevance_wording
+
+    assert relevance_wording(relevance, ci_low, 10.0) == key
+
+
+def test_every_outcome_and_window_has_its_sof_row():
+    from pathlib import Path
+
+    from duiding.evidence import load_evidence
+    from duiding.grade import assess, load_judgements, sof_table
+
+    root = Path(__file__).resolve().parents[1]
+    pa = assess(load_evidence(root / "evidence"), load_judgements(root / "grade", "radicular"))
+    rows = {(r.outcome, r.window) for r in sof_table(pa).rows}
+    assert rows == {(o.spec.outcome, o.spec.window) for o in pa.outcomes}
+    assert ("function", "long") in rows  # a crucial row the cap of seven used to cut

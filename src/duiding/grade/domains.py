@@ -167,7 +167,8 @@ def inconsistency(
         return rating
     level = min(rating.level, -1)
     severity = rating.reason.severity if rating.level < 0 else "serious"
-    return Rating(level, reason(severity, *rating.reason.phrases, conflict))
+    kept = [p for p in rating.reason.phrases if p.key != "single_study"]  # "not to judge" would contradict
+    return Rating(level, reason(severity, *kept, conflict))
 
 
 def unpooled_conflict(

@@ -1,4 +1,4 @@
-"""The Summary of Findings table: up to seven outcome rows, footnotes naming each downgrade.
+"""The Summary of Findings table: one row per outcome and window, footnotes naming each downgrade.
 
 GRADE's SoF layout (Cochrane Handbook 14.1): outcome, the mean in the control group, the
 effect with its CI, participants (studies), certainty and comments, with a footnote for
@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from ..evidence.selection import DIRECTION_ORDER
 from .assessment import GradedOutcome, PopulationAssessment
 from .domains import DOMAINS, Rating
-
-MAX_ROWS = 7
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,7 @@ def directions(o: GradedOutcome) -> tuple[tuple[str, int], ...]:
 
 def sof_table(pa: PopulationAssessment) -> SofTable:
     rows, notes = [], []
-    for o in pa.headline[:MAX_ROWS]:
+    for o in pa.headline:  # every row: a cap of seven cut crucial outcomes off
         r, g = o.result, o.grading
         marks = []
         if g is not None:

@@ -271,7 +271,8 @@ def literature_blocks(ev: EvidenceBase) -> list[b.Block]:
         if pd.notna(s["pmid"]):
             ids.append(f"PMID {s['pmid']:.0f}" if isinstance(s["pmid"], float) else f"PMID {s['pmid']}")
         where = f" Gelezen via {s['source_url']}." if pd.notna(s["source_url"]) else ""
-        items.append(f"{s['study_id']}: {s['citation']}. {'; '.join(ids) or 'geen DOI of PMID vastgelegd'}.{where}")
+        citation = str(s["citation"]).strip().rstrip(".")  # citations often end in a full stop already
+        items.append(f"{s['study_id']}: {citation}. {'; '.join(ids) or 'geen DOI of PMID vastgelegd'}.{where}")
     return [
         b.Heading("Literatuur", 2, "literatuur"),
         b.Heading("Documenten van Zorginstituut, KNGF en VWS", 3),

@@ -123,7 +123,8 @@ def review_crosscheck(pa: PopulationAssessment) -> list[b.Block]:
         )
     intro = (
         f"Gepoolde resultaten uit gepubliceerde reviews naast onze schatting voor dezelfde uitkomstmaat, termijn en "
-        f"maat. Alle effecten staan in onze richting: negatief is in het voordeel van fysio- en oefentherapie (waar "
+        f"maat. Alle effecten op pijn en functioneren staan in onze richting: negatief is in het voordeel van fysio- "
+        f"en oefentherapie (waar "
         f"een review het andersom drukt, is het teken omgekeerd). {linked} van de {len(rr)} rijen zijn gekoppeld; "
         "bij de andere staat waarom niet. Verschillen komen door andere studiesets, vergelijkingen en maten."
     )

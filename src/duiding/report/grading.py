@@ -42,6 +42,14 @@ from .text import (
 )
 
 
+def relevance_wording(relevance: str, ci_low: float | None, mid: float) -> str:
+    """The wording key: a benefit below the threshold whose CI still reaches past it does
+    not exclude a relevant benefit, and is not worded as if it did."""
+    if relevance == "below_threshold" and ci_low is not None and ci_low < -mid:
+        return "below_threshold_uncertain"
+    return relevance
+
+
 def symbols() -> dict[int, str]:
     return {v: level.symbol for v, level in load_rules().levels.items()}
 
@@ -55,7 +63,7 @@ def sof_blocks(pa: PopulationAssessment, table: SofTable) -> list[b.Block]:
         scale = "SMD" if smd else "0-100"
         outcome = f"{outcome_name(r.outcome, population)}, {label('windows', r.window)}; {scale}"
         mid = pa.judgements.mid(r.outcome, r.measure)
-        comment = phrase(label("sof_comments", r.comment), {"mid": -mid})
+        comment = phrase(label("sof_comments", relevance_wording(r.comment, r.ci_low, mid)), {"mid": -mid})
         if r.certainty is None:
             rows.append([outcome, "–", "–", "0 (0)", "–", comment])
             continue
@@ -196,7 +204,7 @@ def grade_statement(o: GradedOutcome, words: dict[str, Any]) -> str:
         "window": label("windows", o.spec.window),
         "hedge": words["hedges"].get(certainty, ""),
     }
-    key = o.relevance
+    key = relevance_wording(o.relevance, None if o.result is None else o.result.ci_low, o.mid)
     if certainty == 1 and key != "not_pooled":
         key = "very_low"
     sentence = phrase(words[key], values)

@@ -134,6 +134,19 @@ def outcome_blocks(o: GradedOutcome, alt: GradedOutcome, pa: PopulationAssessmen
     out: list[b.Block] = [b.Heading(title, 3, f"{pa.population}-{o.spec.outcome}-{o.spec.window}")]
     a, r = o.analysis, o.result
     fit = r or a.plain
+    if fit is None and alt.result is not None:
+        # no instrument range known: the SMD analysis stands in (SoF, profile, conclusion)
+        r_alt = alt.result
+        out.append(
+            b.Paragraph(
+                "Geen studie met een bekend bereik van het instrument, dus geen analyse op 0-100. De SMD-analyse staat "
+                f"in voor deze uitkomst (ook in de SoF-tabel en de conclusie): SMD {num(r_alt.estimate, 2)} (95%-BI "
+                f"{num(r_alt.ci_low, 2)} tot {num(r_alt.ci_high, 2)}), {studies(r_alt.k)} "
+                f"({', '.join(r_alt.studies)}); {label('policies', alt.analysis.policy)}."
+            )
+        )
+        out += unpooled_blocks(alt.analysis)
+        return out
     if fit is None:
         out.append(
             b.Paragraph("Geen bruikbare resultaten voor deze uitkomst en termijn (zie bijlage B voor de redenen).")

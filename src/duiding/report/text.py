@@ -129,6 +129,7 @@ def reason_text(reason: Any, lang: str = "nl") -> str:
     """A GRADE reason (:class:`duiding.grade.Reason`) in words: "ernstig: …"."""
     table = labels()
     body = "".join(phrase(table["reasons"][p.key][lang], p.values, lang) for p in reason.phrases)
+    body = body.removeprefix("; ")  # a joining clause that came first
     if reason.severity is None:
         return body
     return f"{table['severity'][reason.severity][lang]}: {body}"
