@@ -18,6 +18,13 @@ def reference_cases() -> list[dict]:
     return json.loads(REFERENCE.read_text())["cases"]
 
 
+def edit_cell(path: Path, row: int, column: str, value: str) -> None:
+    """Set one cell of an evidence CSV (read as text, so nothing else changes)."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.loc[row, column] = value
+    frame.to_csv(path, index=False)
+
+
 def case_frame(case: dict) -> pd.DataFrame:
     frame = pd.DataFrame(case["data"])
     if case.get("subgroup"):

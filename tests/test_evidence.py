@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import edit_cell
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,12 +26,6 @@ def copy(tmp_path) -> Path:
     target = tmp_path / "evidence"
     shutil.copytree(EVIDENCE, target)
     return target
-
-
-def edit(path: Path, row: int, column: str, value: str) -> None:
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    frame.loc[row, column] = value
-    frame.to_csv(path, index=False)
 
 
 def problems(root: Path) -> list[str]:
@@ -102,7 +97,7 @@ def test_real_evidence_base_passes_and_meets_the_target():
     ],
 )
 def test_corrupted_cell_is_named(copy, file, column, value, expected):
-    edit(copy / file, 0, column, value)
+    edit_cell(copy / file, 0, column, value)
     found = problems(copy)
     assert any(expected in p and str(copy / file) in p and "row 1 (line 2)" in p for p in found), found
 
@@ -203,8 +198,8 @@ def test_missing_file_missing_column_and_unknown_column(copy):
 
 
 def test_check_cli_reports_all_problems_without_traceback(copy, run_cli):
-    edit(copy / "nonspecific" / "studies.csv", 0, "year", "soon")
-    edit(copy / "radicular" / "results.csv", 0, "outcome", "mood")
+    edit_cell(copy / "nonspecific" / "studies.csv", 0, "year", "soon")
+    edit_cell(copy / "radicular" / "results.csv", 0, "outcome", "mood")
     before = tree_hash(copy)
     code, out, err = run_cli("check", "--evidence", str(copy))
     assert code == 1 and out == ""

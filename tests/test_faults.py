@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import edit_cell
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -486,9 +487,7 @@ def test_a_line_break_inside_a_cell_value_stays_escaped_in_its_one_line_message(
     evidence = tmp_path / "evidence"
     shutil.copytree(ROOT / "evidence", evidence)
     path = evidence / "nonspecific" / "studies.csv"
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    frame.loc[1, "population"] = "0\n0"
-    frame.to_csv(path, index=False)
+    edit_cell(path, 1, "population", "0\n0")
     code, _, err = run_cli("check", "--evidence", str(evidence), "--grade", str(ROOT / "grade"))
     assert code != 0
     lines = [x for x in err.splitlines() if x]

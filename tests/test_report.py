@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import nbformat
-import pandas as pd
 import pytest
+from conftest import edit_cell
 
 from duiding.errors import InputError
 from duiding.evidence import POPULATIONS, load_evidence
@@ -68,10 +68,7 @@ def test_docx_reads_back(rendered):
 def test_broken_evidence_fails_before_anything_is_written(tmp_path):
     ev = tmp_path / "evidence"
     shutil.copytree(ROOT / "evidence", ev)
-    path = ev / "radicular" / "results.csv"
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    frame.loc[0, "timepoint_weeks"] = "soon"
-    frame.to_csv(path, index=False)
+    edit_cell(ev / "radicular" / "results.csv", 0, "timepoint_weeks", "soon")
     out = tmp_path / "reports"
     out.mkdir()
     (out / "standpunt.html").write_text("previous report")

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, ModelError, Problems
+from ..evidence.read import repeated_columns
 from ..meta import MEASURES, EffectSizes, StudyData, Table2x2, binary_effects, mean_difference
 from ..meta import standardised_mean_difference as smd
 
@@ -132,7 +133,7 @@ def read_table(path: str | Path, sep: str | None = None, decimal: str | None = N
             start = reader.line_num + 1
     except csv.Error as exc:
         raise InputError([f"{source}, line {reader.line_num}: not a readable CSV file ({exc})"]) from None
-    doubles = sorted({h for h in header if header.count(h) > 1})
+    doubles = repeated_columns(header)
     if doubles:
         raise InputError([f"{source}, line 1: column(s) {', '.join(doubles)} appear more than once in the header"])
     for i, (record, line) in enumerate(zip(rows, lines, strict=True)):

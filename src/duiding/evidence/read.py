@@ -96,11 +96,16 @@ def parse_rows(text: str, path: Path, problems: Problems) -> tuple[list[str], li
         sep = "semicolons" if ";" in header[0] else "tabs"
         problems.add(f"the header is separated by {sep}; evidence files are comma-separated", file=str(path))
         return None
-    doubles = sorted({h for h in header if header.count(h) > 1})
+    doubles = repeated_columns(header)
     if doubles:
         problems.add(f"column(s) {', '.join(doubles)} appear more than once in the header", file=str(path))
         return None
     return header, records, lines
+
+
+def repeated_columns(header: list[str]) -> list[str]:
+    """Columns named more than once in a header (a reader would silently keep one of them)."""
+    return sorted({h for h in header if header.count(h) > 1})
 
 
 def read_csv(path: Path, schema: dict[str, Col], problems: Problems) -> pd.DataFrame:

@@ -42,6 +42,12 @@ class Selection:
         computed on first use, since most refits (tipping points) never show it."""
         return not_pooled(self.unpoolable, set(self.rows["study_id"]), self.codes, self.target)
 
+    @cached_property
+    def directions(self) -> tuple[tuple[str, int], ...]:
+        """The unpooled studies counted by direction, in a fixed order (SWiM)."""
+        counts = self.unpooled["direction_read"].value_counts() if len(self.unpooled) else {}
+        return tuple((d, int(counts[d])) for d in DIRECTION_ORDER if d in counts)
+
     @property
     def k(self) -> int:
         return len(self.rows)

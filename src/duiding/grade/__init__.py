@@ -28,7 +28,7 @@ from .judgements import CERTAINTY, Judgements, load_judgements
 from .profile import ProfileRow, evidence_profile
 from .rob import NOT_ASSESSED, StudyRob, all_robs, load_assessor_ratings, study_robs
 from .rules import GradeRules, load_rules
-from .sof import Footnote, SofRow, SofTable, directions, sof_table
+from .sof import Footnote, SofRow, SofTable, sof_table
 from .tipping import TippingPoint, tipping_points
 
 __all__ = [
@@ -59,7 +59,6 @@ __all__ = [
     "analyses_for",
     "assess",
     "conclude",
-    "directions",
     "evidence_profile",
     "fit_rows",
     "grade_analyses",

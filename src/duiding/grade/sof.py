@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..evidence.selection import DIRECTION_ORDER
 from .assessment import GradedOutcome, PopulationAssessment
 from .domains import DOMAINS, Rating
 
@@ -57,15 +56,6 @@ def control_median(o: GradedOutcome) -> tuple[float | None, int]:
     return (float(values.median()), len(values)) if len(values) else (None, 0)
 
 
-def directions(o: GradedOutcome) -> tuple[tuple[str, int], ...]:
-    """Unpooled studies of the outcome by the direction of their result (SWiM)."""
-    u = o.analysis.unpooled
-    if u.empty:
-        return ()
-    counts = u["direction_read"].value_counts()
-    return tuple((d, int(counts[d])) for d in DIRECTION_ORDER if d in counts.index)
-
-
 def sof_table(pa: PopulationAssessment) -> SofTable:
     rows, notes = [], []
     for o in pa.headline:  # every row: a cap of seven cut crucial outcomes off
@@ -98,7 +88,7 @@ def sof_table(pa: PopulationAssessment) -> SofTable:
                 policy=o.analysis.policy,
                 substitutes=tuple(rows_.loc[rows_["substitute"].astype(bool), "study_id"]) if o.k else (),
                 baseline_flags=tuple(rows_.loc[rows_["baseline_flag"].astype(bool), "study_id"]) if o.k else (),
-                unpooled=directions(o),
+                unpooled=o.analysis.selection.directions,
             )
         )
     return SofTable(rows, notes)

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..evidence import EvidenceBase
-from ..grade import Conclusion, GradedOutcome, PopulationAssessment, TippingPoint, conclude, directions
+from ..grade import Conclusion, GradedOutcome, PopulationAssessment, TippingPoint, conclude
 from .grading import crucial_statements, tipping_lines
 from .text import verdict
 
@@ -149,7 +149,7 @@ def analysis_summary(o: GradedOutcome) -> dict[str, Any] | None:
         "certainty": o.grading.level.en if o.grading else None,
         "grade": o.grading.levels() if o.grading else None,
         "studies": plain.studies,
-        "unpooled": dict(directions(o)),
+        "unpooled": dict(o.analysis.selection.directions),
     }
     if plain is not r:
         out["plain"] = {"estimate": plain.estimate, "ci_low": plain.ci_low, "ci_high": plain.ci_high}

@@ -193,8 +193,7 @@ def unpooled_blocks(a: OutcomeAnalysis) -> list[b.Block]:
     u = a.unpooled
     if u.empty:
         return []
-    counts = u["direction_read"].value_counts()
-    tally = "; ".join(f"{label('directions', d)}: {counts[d]}" for d in labels()["directions"] if d in counts.index)
+    tally = "; ".join(f"{label('directions', d)}: {n}" for d, n in a.selection.directions)
     text = (
         f"Synthese zonder meta-analyse (SWiM): {studies(len(u))} binnen de PICO en deze termijn met een resultaat "
         f"dat niet te poolen is, geteld naar de richting van het effect (niet naar p-waarden). "
