@@ -170,7 +170,7 @@ def test_postsurgery_pain_is_read_from_the_smd_analysis_in_sof_and_conclusion():
     ],
 )
 def test_a_benefit_below_the_threshold_is_worded_by_what_its_ci_excludes(relevance, ci_low, key):
-    from duiding.report.grading import relevance_wording
+    from duiding.report.text import relevance_wording
 
     assert relevance_wording(relevance, ci_low, 10.0) == key
 

@@ -35,19 +35,12 @@ from .text import (
     outcome_window,
     phrase,
     reason_text,
+    relevance_wording,
     shortest,
     step_text,
     studies,
     verdict,
 )
-
-
-def relevance_wording(relevance: str, ci_low: float | None, mid: float) -> str:
-    """The wording key: a benefit below the threshold whose CI still reaches past it does
-    not exclude a relevant benefit, and is not worded as if it did."""
-    if relevance == "below_threshold" and ci_low is not None and ci_low < -mid:
-        return "below_threshold_uncertain"
-    return relevance
 
 
 def symbols() -> dict[int, str]:

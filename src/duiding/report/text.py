@@ -155,6 +155,14 @@ def effect_ci(estimate: float, lo: float, hi: float, digits: int = 1) -> str:
     return f"{num(estimate, digits)} (95%-BI {num(lo, digits)} tot {num(hi, digits)})"
 
 
+def relevance_wording(relevance: str, ci_low: float | None, mid: float) -> str:
+    """The wording key: a benefit below the threshold whose CI still reaches past it does
+    not exclude a relevant benefit, and is not worded as if it did."""
+    if relevance == "below_threshold" and ci_low is not None and ci_low < -mid:
+        return "below_threshold_uncertain"
+    return relevance
+
+
 def step_text(step: Any, symbols: dict[int, str]) -> str:
     """One step of the draft conclusion (:class:`duiding.grade.Step`) in Dutch."""
     words = labels()["conclusion"]
@@ -205,7 +213,8 @@ def _effect_step(key: str, v: dict[str, Any], words: dict[str, str], symbols: di
     if key == "outcome":
         if not pooled:
             return phrase(words["outcome_not_pooled"], values)
-        relevance = phrase(label("sof_comments", v["relevance"]), {"mid": -v["mid"]})
+        wording = relevance_wording(v["relevance"], v.get("lo"), v["mid"])
+        relevance = phrase(label("sof_comments", wording), {"mid": -v["mid"]})
         return phrase(words["outcome"], {**values, "relevance": relevance})
     values["design"] = label("designs_short", v["design"]).capitalize()
     if not pooled:
