@@ -164,6 +164,49 @@ def test_zin_rule_per_comparison_type(design, estimate, lo, hi, certainty, meets
     assert step.values["criterion"] == ("benefit" if design == "add_on" else "equal")
 
 
+def test_replacement_of_a_non_standard_comparator_is_held_to_the_add_on_criterion():
+    plan = load_plan()
+    design = pd.Series(["replacement", "replacement", "replacement", "add_on", "unclear"])
+    comparator = pd.Series(["usual_care", "placebo_sham", "waiting_list", "placebo_sham", "usual_care"])
+    assert list(plan.rule_designs(design, comparator)) == ["replacement", "add_on", "add_on", "add_on", "unclear"]
+    # at its extremes: every comparator counts as existing care (each coded replacement is
+    # read as non-inferiority), or none does (every comparison must show a benefit)
+    every = replace(plan, equal_value_comparators=(*plan.comparators, "other_active"))
+    assert list(every.rule_designs(design, comparator)) == list(design)
+    none = replace(plan, equal_value_comparators=())
+    assert list(none.rule_designs(design, comparator)) == ["add_on", "add_on", "add_on", "add_on", "unclear"]
+
+
+def rule_variant(ev, plan, design: str, outcome: str = "pain", window: str = "short"):
+    analyses = analyses_for(ev, judgements("nonspecific"), plan=plan, alternative=False)
+    analysis = next(a for a in analyses.primary if (a.spec.outcome, a.spec.window) == (outcome, window))
+    variant = analysis.variant(design)
+    return set() if variant is None else set(variant.selection.rows["study_id"])
+
+
+def test_a_null_result_against_sham_never_counts_as_equal_value(ev):
+    plan = load_plan()
+    rows = ev.extracted[(ev.extracted["_population"] == "nonspecific") & (ev.extracted["outcome"] == "pain")]
+    coded = rows[(rows["comparison_design"] == "replacement") & (rows["comparator_type"] != "usual_care")]
+    non_standard = set(coded["study_id"])
+    assert non_standard, "the real base has replacement trials against sham, minimal or no treatment"
+    replacement, add_on = rule_variant(ev, plan, "replacement"), rule_variant(ev, plan, "add_on")
+    assert not replacement & non_standard
+    every = replace(plan, equal_value_comparators=(*plan.comparators, "other_active"))
+    old_reading = rule_variant(ev, every, "replacement")
+    moved = old_reading - replacement
+    assert moved and moved <= non_standard and moved <= add_on
+    assert not rule_variant(ev, replace(plan, equal_value_comparators=()), "replacement")
+
+
+def test_the_rule_text_names_which_comparators_ask_for_benefit():
+    from duiding.report.text import rule_by_design
+
+    text = rule_by_design()
+    assert "vervanging van gebruikelijke zorg" in text and "schijnbehandeling" in text
+    assert "geen effect, geen gelijke waarde" in text
+
+
 def test_the_real_conclusions_and_every_design_step_is_written_out(ev):
     for population in ("nonspecific", "radicular", "postsurgery"):
         pa = assess(ev, judgements(population))
@@ -173,7 +216,7 @@ def test_the_real_conclusions_and_every_design_step_is_written_out(ev):
         assert keys[0] == "crucial" and keys[-1] == "rule" and "harms" in keys
         for o in pa.outcomes:
             if o.spec.outcome in pa.judgements.crucial_outcomes and o.k:
-                designs = set(o.analysis.selection.rows["comparison_design"]) & {"add_on", "replacement"}
+                designs = set(o.analysis.selection.rows["rule_design"]) & {"add_on", "replacement"}
                 written = {
                     s.values["design"]
                     for s in c.steps
@@ -183,8 +226,8 @@ def test_the_real_conclusions_and_every_design_step_is_written_out(ev):
                 assert written == designs
 
 
-def test_lowering_the_certainty_needed_flips_radicular_to_meets(ev):
-    pa = assess(ev, judgements("radicular", certainty_needed="very low"))
+def test_lowering_the_certainty_needed_flips_nonspecific_to_meets(ev):
+    pa = assess(ev, judgements("nonspecific", certainty_needed="very low"))
     c = conclude(pa)
     assert c.meets and c.designs_met
     assert all(q["design"] in c.designs_met for q in c.steps[-1].values["qualifying"])
@@ -361,6 +404,22 @@ def test_tipping_points_agree_with_a_direct_recomputation(ev):
     for level in ("very low", "low", "moderate", "high"):
         flipped = conclude(assess(ev, replace(j, certainty_needed=level))).meets != now
         assert (level in points[("certainty_needed", None)].flips_at) is flipped, level
+
+
+def test_the_equal_value_tipping_point_agrees_with_a_direct_recomputation(ev):
+    plan = load_plan()
+    every = replace(plan, equal_value_comparators=(*plan.comparators, "other_active"))
+    for population in ("nonspecific", "radicular"):
+        j = judgements(population, certainty_needed="very low")
+        point = next(p for p in tipping_points(ev, j) if p.choice == "equal_value")
+        flipped = conclude(assess(ev, j, plan=every)).meets != conclude(assess(ev, j)).meets
+        assert point.flips_at == (["every_comparator"] if flipped else [])
+    # radicular at 'very low' meets only when a null result against sham or advice is read
+    # as equal value, which the plan does not do
+    radicular = next(
+        p for p in tipping_points(ev, judgements("radicular", certainty_needed="very low")) if p.choice == "equal_value"
+    )
+    assert radicular.flips_at == ["every_comparator"] and not radicular.meets_now
 
 
 def test_tipping_point_ranges_group_the_grid():

@@ -77,6 +77,7 @@ class AnalysisPlan:
     outcomes: dict[str, OutcomePlan]
     primary_eligibility: tuple[str, ...]
     comparators: tuple[str, ...]
+    equal_value_comparators: tuple[str, ...]
     value_types: tuple[str, ...]
     imbalance_share: float
     imbalance_action: str
@@ -94,6 +95,16 @@ class AnalysisPlan:
     def outcomes_for(self, population: str) -> list[str]:
         """The plan's outcomes that apply to a population, in plan order."""
         return [k for k, o in self.outcomes.items() if population in o.codes]
+
+    def rule_designs(self, design: pd.Series, comparator: pd.Series) -> np.ndarray:
+        """The comparison type ZIN's rule applies per result (see analysis.yaml): 'add_on'
+        (added value asked), 'replacement' (equal value asked) or 'unclear'. A replacement
+        against a comparator that is not existing care (sham, no treatment, waiting list,
+        minimal intervention) is held to the add-on criterion: there, no difference means no
+        effect, not equal value."""
+        design = design.to_numpy(dtype=object)
+        standard = comparator.isin(self.equal_value_comparators).to_numpy()
+        return np.where((design == "replacement") & ~standard, "add_on", design)
 
     def without_small_k(self) -> AnalysisPlan:
         """The same plan with plain random effects for any number of studies."""
@@ -118,6 +129,7 @@ def load_plan() -> AnalysisPlan:
         outcomes=outcomes,
         primary_eligibility=tuple(cfg["primary_eligibility"]),
         comparators=tuple(cfg["comparators"]),
+        equal_value_comparators=tuple(cfg["equal_value_comparators"]),
         value_types=tuple(cfg["value_types"]),
         imbalance_share=float(cfg["baseline_imbalance"]["share_of_threshold"]),
         imbalance_action=str(cfg["baseline_imbalance"]["action"]),

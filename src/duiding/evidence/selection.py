@@ -84,8 +84,9 @@ def select(extracted: pd.DataFrame, studies: pd.DataFrame, spec: Spec, plan: Ana
 
     exclude(df["eligibility"].to_numpy() == "exclude", "study_excluded")
     exclude(~df["eligibility"].isin(spec.eligibility), "indirect_left_out")
+    df["rule_design"] = plan.rule_designs(df["comparison_design"], df["comparator_type"])
     if spec.design is not None:
-        exclude(df["comparison_design"].to_numpy() != spec.design, "other_design")
+        exclude(df["rule_design"].to_numpy() != spec.design, "other_design")
     exclude(~df["comparator_type"].isin(plan.comparators), "comparator_active")
     exclude(df["timepoint_weeks"].isna(), "no_timepoint")
     exclude(~window.contains(df["timepoint_weeks"]), OUT_OF_WINDOW)

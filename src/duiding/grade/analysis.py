@@ -130,8 +130,9 @@ class OutcomeAnalysis:
 
     @cached_property
     def designs(self) -> dict[str, int]:
-        """Studies per comparison design (add_on, replacement, unclear) in this analysis."""
-        return self.selection.rows["comparison_design"].value_counts().to_dict()
+        """Studies per type of comparison as ZIN's rule reads it (add_on, replacement,
+        unclear; :meth:`~duiding.evidence.AnalysisPlan.rule_designs`) in this analysis."""
+        return self.selection.rows["rule_design"].value_counts().to_dict()
 
     @cached_property
     def participants(self) -> tuple[int, bool, int, int]:
@@ -206,9 +207,11 @@ class AnalysisSet:
 
     @cached_property
     def design_counts(self) -> dict[str, int]:
-        """Studies of the population per comparison design (first result of each study)."""
-        results = self.evidence.of("results", self.population)
-        return results.drop_duplicates("study_id")["comparison_design"].value_counts().to_dict()
+        """Studies of the population per type of comparison as ZIN's rule reads it (first
+        result of each study)."""
+        first = self.evidence.of("results", self.population).drop_duplicates("study_id")
+        designs = self.plan.rule_designs(first["comparison_design"], first["comparator_type"])
+        return pd.Series(designs).value_counts().to_dict()
 
 
 def plan_analyses(

@@ -8,7 +8,10 @@ plan set it, and the whole assessment is recomputed:
 - the certainty needed (each GRADE level);
 - indirect studies in or out of the primary analyses;
 - the policy for very few studies (on, or plain random effects with Knapp-Hartung);
-- the rule for studies without a risk-of-bias rating (counted as low, some or high).
+- the rule for studies without a risk-of-bias rating (counted as low, some or high);
+- which comparators count as the care a therapy replaces (the plan's
+  ``equal_value_comparators``, or every comparator type: each trial coded as a
+  replacement then read as a non-inferiority comparison).
 
 A WAR member then sees at once how robust the conclusion is. Nothing here is written by
 hand: every value is the conclusion of a recomputed assessment.
@@ -34,7 +37,7 @@ THRESHOLD_GRID = tuple(float(x) for x in np.arange(1.0, 30.5, 0.5))
 
 @dataclass(frozen=True)
 class TippingPoint:
-    choice: str  # threshold | certainty_needed | indirect_studies | small_k | unrated_rob
+    choice: str  # threshold | certainty_needed | indirect_studies | small_k | unrated_rob | equal_value
     outcome: str | None
     current: Any
     flips_at: list[Any]  # the values of the choice for which the conclusion flips
@@ -103,6 +106,12 @@ def tipping_points(
         if level != current and run.flips(r=rules):
             flips.append(level)
     points.append(TippingPoint("unrated_rob", None, current, flips, now))
+    every = tuple(dict.fromkeys((*plan.equal_value_comparators, *plan.comparators)))
+    if set(every) != set(plan.equal_value_comparators):
+        wider = run.setup(j, replace(plan, equal_value_comparators=every))
+        points.append(
+            TippingPoint("equal_value", None, "existing_care", ["every_comparator"] if run.flips(a=wider) else [], now)
+        )
     return points
 
 

@@ -27,6 +27,7 @@ from . import blocks as b
 from .text import (
     certainty_label,
     count,
+    design_label,
     effect_ci,
     label,
     labels,
@@ -36,6 +37,7 @@ from .text import (
     phrase,
     reason_text,
     relevance_wording,
+    rule_by_design,
     shortest,
     step_text,
     studies,
@@ -299,12 +301,9 @@ def _flips(p: TippingPoint) -> str:
 
 
 def conclusion_blocks(pa: PopulationAssessment, c: Conclusion) -> list[b.Block]:
-    designs = ", ".join(f"{label('designs', k)}: {v}" for k, v in sorted(pa.design_counts.items()))
+    designs = ", ".join(f"{design_label('designs', k)}: {v}" for k, v in sorted(pa.design_counts.items()))
     design_text = (
-        f"Opzet van de vergelijkingen (studies per type): {designs}. Bij add-on (therapie bovenop gebruikelijke zorg) "
-        "vraagt ZIN om meerwaarde: een klinisch relevant voordeel. Bij vervanging vraagt ZIN om gelijke waarde: "
-        "niet meer dan de relevantiegrens slechter, afgelezen aan de bovengrens van het 95%-BI (zoals bij "
-        "non-inferioriteit)."
+        f"Opzet van de vergelijkingen (studies per type, zoals de regel ze leest): {designs}. {rule_by_design()}"
     )
     return [
         b.Heading("Beoordeling en conceptconclusie", 3, f"concl-{pa.population}"),

@@ -14,7 +14,7 @@ from ..evidence import POPULATIONS, AnalysisPlan, load_plan
 from ..grade import Judgements, load_rules
 from . import blocks as b
 from .figures import prisma_flow
-from .text import label, labels, num, outcome_name, percent, shortest
+from .text import label, labels, num, outcome_name, percent, rule_by_design, shortest
 
 
 def short_name(population: str) -> str:
@@ -232,10 +232,7 @@ def decision_rule_text() -> str:
     return (
         "Het Zorginstituut beoordeelt of een behandeling voldoet aan de stand van de wetenschap en praktijk "
         "(Beoordeling stand van de wetenschap en praktijk, 2015). De regel wordt per type vergelijking toegepast. "
-        "Wordt de therapie aan gebruikelijke zorg toegevoegd (add-on), dan is meerwaarde nodig: een klinisch "
-        "relevant voordeel (de schatting voorbij de relevantiegrens en het 95%-BI exclusief 0). Vervangt de therapie "
-        "gebruikelijke zorg, dan is gelijke waarde nodig: niet meer dan de relevantiegrens slechter, afgelezen aan "
-        "de bovengrens van het 95%-BI (zoals bij non-inferioriteit). Dat moet gelden op ten minste één cruciale "
+        f"{rule_by_design()} Dat moet gelden op ten minste één cruciale "
         "uitkomstmaat, met ten minste de zekerheid die het bestand van de beoordelaar vraagt, en zonder belangrijke "
         "schade (een ernstige bijwerking die een studie aan de therapie toeschrijft). Elke stap staat bij de "
         "conceptconclusie van de populatie."
@@ -246,7 +243,8 @@ def tipping_text() -> str:
     return (
         "Per populatie wordt berekend welke ene keuze van de beoordelaar de conceptconclusie zou omdraaien: de "
         "relevantiegrens van elke cruciale uitkomstmaat (van 1 tot 30 punten in stappen van 0,5), de vereiste "
-        "zekerheid, indirecte studies wel of niet in de hoofdanalyse, het beleid bij weinig studies en de regel "
-        "voor studies zonder risico-op-bias-oordeel. Elke keuze wordt afzonderlijk gewijzigd en de hele beoordeling "
+        "zekerheid, indirecte studies wel of niet in de hoofdanalyse, het beleid bij weinig studies, de regel "
+        "voor studies zonder risico-op-bias-oordeel en of gelijke waarde ook volstaat tegenover schijn-, minimale of "
+        "geen behandeling. Elke keuze wordt afzonderlijk gewijzigd en de hele beoordeling "
         "opnieuw berekend; niets daarvan is met de hand ingevuld."
     )

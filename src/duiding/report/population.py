@@ -29,6 +29,7 @@ from .grading import conclusion_blocks, grade_statements, harms_blocks, profile_
 from .text import (
     count,
     country,
+    design_label,
     label,
     labels,
     num,
@@ -397,7 +398,8 @@ def sensitivity_table(o: GradedOutcome, alt: GradedOutcome) -> b.Table:
     rows.append(row(words["low_rob_only"], a.low_rob_only))
     if len(a.designs.keys() & {"add_on", "replacement"}) == 2:
         for name in ("add_on", "replacement"):
-            extra = variant_row(words[name], a, a.variant(name))
+            title = phrase(words[name], {"design": design_label("designs_short", name)})
+            extra = variant_row(title, a, a.variant(name))
             if extra:
                 rows.append(extra)
     fit = o.result or a.plain

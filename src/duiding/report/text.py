@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 
 from ..config import load_config
+from ..evidence import load_plan
 
 MINUS = "−"
 
@@ -28,6 +29,42 @@ def label(section: str, code: Any) -> str:
     table = labels()[section]
     value = table.get(code, table.get(str(code)) if not isinstance(code, str) else None)
     return str(code) if value is None else str(value)
+
+
+def design_label(section: str, design: str) -> str:
+    """A type of comparison as ZIN's rule reads it (``designs``, ``designs_short`` or
+    ``design_clauses``), naming from the analysis plan which comparators count as the care
+    a therapy replaces and which are held to the add-on criterion."""
+    plan = load_plan()
+    standard = [c for c in plan.comparators if c in plan.equal_value_comparators]
+    controls = [c for c in plan.comparators if c not in plan.equal_value_comparators]
+    table = labels()[section]
+    key = "add_on_controls" if design == "add_on" and controls else design
+    if key not in table:
+        return str(design)
+    return phrase(
+        table[key],
+        {
+            "standard": or_list([label("comparators_short", c) for c in standard]) or "gebruikelijke zorg",
+            "controls": or_list([label("comparators_short", c) for c in controls]),
+        },
+    )
+
+
+def rule_by_design() -> str:
+    """What ZIN's rule asks per type of comparison, and (where the plan holds some
+    comparators to the add-on criterion) why a 'replacement' against them asks for benefit."""
+    words = labels()["conclusion"]
+    kinds = {d: design_label("designs_short", d) for d in ("add_on", "replacement")}
+    text = phrase(words["by_design"], kinds)
+    plan = load_plan()
+    controls = [label("comparators_short", c) for c in plan.comparators if c not in plan.equal_value_comparators]
+    return f"{text} {phrase(words['controls_note'], {'controls': or_list(controls)})}" if controls else text
+
+
+def or_list(items: list[str]) -> str:
+    """'a', 'a of b', 'a, b of c'."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} of {items[-1]}" if items else ""
 
 
 def country(names: Any) -> str:
@@ -182,12 +219,13 @@ def step_text(step: Any, symbols: dict[int, str]) -> str:
         return phrase(words[f"harms_{v['level']}"], {**v, "studies_word": word})
     if key == "rule":
         needed = certainty_label(v["needed"]).lower()
-        text = phrase(words["rule"], {"needed": needed})
+        kinds = {d: design_label("designs_short", d) for d in ("add_on", "replacement")}
+        text = phrase(words["rule"], {"needed": needed, **kinds})
         if not v["met"]:
             return f"{text} {words['rule_not_met']}"
-        designs = " en ".join(label("designs_short", d) for d in sorted({q["design"] for q in v["qualifying"]}))
+        designs = " en ".join(kinds[d] for d in sorted({q["design"] for q in v["qualifying"]}))
         qualifying = "; ".join(
-            f"{outcome_window(q['outcome'], q['window'], v.get('population'))}, {label('designs_short', q['design'])}"
+            f"{outcome_window(q['outcome'], q['window'], v.get('population'))}, {kinds[q['design']]}"
             for q in v["qualifying"]
         )
         return f"{text} {phrase(words['rule_met'], {'designs': designs, 'qualifying': qualifying})}"
@@ -216,7 +254,8 @@ def _effect_step(key: str, v: dict[str, Any], words: dict[str, str], symbols: di
         wording = relevance_wording(v["relevance"], v.get("lo"), v["mid"])
         relevance = phrase(label("sof_comments", wording), {"mid": -v["mid"]})
         return phrase(words["outcome"], {**values, "relevance": relevance})
-    values["design"] = label("designs_short", v["design"]).capitalize()
+    name = design_label("designs_short", v["design"])
+    values["design"] = name[:1].upper() + name[1:]
     if not pooled:
         return phrase(words["design_not_pooled"], values)
     values["criterion"] = phrase(words[f"criterion_{v['criterion']}"], {"mid": v["mid"]})
@@ -231,6 +270,6 @@ def verdict(meets: bool, designs: list[str] | None = None) -> str:
     if not meets:
         return words["verdict_fails"]
     if designs and len(designs) < 2:
-        clauses = " of ".join(label("design_clauses", d) for d in designs)
+        clauses = " of ".join(design_label("design_clauses", d) for d in designs)
         return phrase(words["verdict_meets_designs"], {"designs": clauses})
     return words["verdict_meets"]
