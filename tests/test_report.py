@@ -110,3 +110,23 @@ def test_unknown_population_parameter_is_rejected():
 
     with pytest.raises(InputError, match="parameter population: unknown 'lumbago'"):
         nb.check_parameters(population="lumbago", method="REML", test="knha")
+
+
+def test_included_studies_agree_with_the_prisma_flow_and_excluded_ones_are_listed_apart():
+    from duiding.evidence.summary import screening_counts
+    from duiding.report.population import studies_blocks
+
+    ev = load_evidence(ROOT / "evidence")
+    for population in POPULATIONS:
+        pa = assess(ev, load_judgements(ROOT / "grade", population))
+        blocks = studies_blocks(ev, pa)
+        table = blocks[2]
+        log = ev.of("screening", population)
+        included = set(log.loc[log["decision"] == "include", "study_id"])
+        assert {row[0] for row in table.rows} == included, population
+        assert len(table.rows) == screening_counts(log)["included_studies"]
+        assert str(len(table.rows)) in blocks[1].text
+        studies = ev.of("studies", population)
+        excluded = set(studies.loc[studies["eligibility"] == "exclude", "study_id"])
+        listed = {row[0] for row in blocks[3].rows} if len(blocks) > 3 else set()
+        assert listed == excluded, population

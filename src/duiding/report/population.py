@@ -91,7 +91,11 @@ def rob_text(pa: PopulationAssessment, study: str) -> str:
 
 def studies_blocks(ev: EvidenceBase, pa: PopulationAssessment) -> list[b.Block]:
     population = pa.population
-    st = ev.of("studies", population).sort_values("study_id")
+    every = ev.of("studies", population).sort_values("study_id")
+    # Studies excluded after full-text assessment stay in the evidence base (with their
+    # reason), but are not counted or listed as included: the count agrees with the PRISMA flow.
+    st = every[every["eligibility"] != "exclude"]
+    excluded = every[every["eligibility"] == "exclude"]
     res = ev.of("results", population)
     comparators = res.groupby("study_id")["comparator_type"].agg(
         lambda s: ", ".join(sorted({label("comparators", c) for c in s}))
@@ -106,7 +110,8 @@ def studies_blocks(ev: EvidenceBase, pa: PopulationAssessment) -> list[b.Block]:
         row = [s["study_id"], country(s["country"]), condition, s["intervention"], comparator, n, fit, note]
         rows.append([*row, rob_text(pa, s["study_id"])])
     intro = (
-        f"{len(st)} studies in de evidence base voor deze populatie; per studie de interventie, "
+        f"{len(st)} geïncludeerde studies voor deze populatie (zoals in het PRISMA-stroomdiagram); per studie de "
+        "interventie, "
         "vergelijking(en), aantal gerandomiseerde deelnemers, passendheid binnen de PICO en risico op bias. "
         "De beschrijving van de interventie en de toelichting op de PICO zijn in het Engels overgenomen uit de "
         "extractie."
@@ -123,11 +128,27 @@ def studies_blocks(ev: EvidenceBase, pa: PopulationAssessment) -> list[b.Block]:
         "Risico op bias",
     ]
     langs = [None, None, None, "en", None, None, None, "en", None]
-    return [
+    out: list[b.Block] = [
         b.Heading("Geïncludeerde studies", 3),
         b.Paragraph(intro),
         b.Table(columns, rows, interactive=True, table_id=f"studies-{population}", langs=langs),
     ]
+    if len(excluded):
+        out.append(excluded_studies_table(excluded))
+    return out
+
+
+def excluded_studies_table(excluded: pd.DataFrame) -> b.Table:
+    """Studies in the evidence base that the full-text assessment excluded, with the reason."""
+    rows = [
+        [s["study_id"], s["eligibility_note"] if pd.notna(s["eligibility_note"]) else ""]
+        for _, s in excluded.iterrows()
+    ]
+    caption = (
+        "In de evidence base bewaard, na beoordeling van de volledige tekst geëxcludeerd; deze studies tellen niet "
+        "mee in de analyses"
+    )
+    return b.Table(["Studie", "Reden van exclusie (Engels)"], rows, caption=caption, langs=[None, "en"])
 
 
 def outcome_blocks(o: GradedOutcome, alt: GradedOutcome, pa: PopulationAssessment) -> list[b.Block]:
