@@ -171,3 +171,13 @@ def test_golden_sof_table_nonspecific():
     if os.environ.get("DUIDING_UPDATE_GOLDEN"):
         golden.write_text(text)
     assert text == golden.read_text()
+
+
+@pytest.mark.parametrize(
+    "i2, shown",
+    [(49.79, "49,8"), (49.4, "49"), (50.0, "50"), (50.4, "50"), (74.6, "74,6"), (75.2, "75"), (0.0, "0"), (96.3, "96")],
+)
+def test_i2_is_never_rounded_up_onto_a_band_bound_it_is_below(i2, shown):
+    from duiding.report.text import i2_text
+
+    assert i2_text(i2) == shown

@@ -30,6 +30,7 @@ from .text import (
     count,
     country,
     design_label,
+    i2_text,
     label,
     labels,
     num,
@@ -269,7 +270,7 @@ def heterogeneity_text(a: OutcomeAnalysis) -> str:
     """Heterogeneity of the plain random-effects fit (the one that estimates it)."""
     plain = a.plain
     assert plain is not None
-    text = f"Heterogeniteit: I² = {num(plain.i2, 0)}%"
+    text = f"Heterogeniteit: I² = {i2_text(plain.i2)}%"
     confint = plain.confint()
     if pd.notna(confint.i2_low):
         text += f" (95%-BI {num(confint.i2_low, 0)} tot {num(confint.i2_high, 0)}%)"
@@ -389,7 +390,7 @@ def derived_sds(o: GradedOutcome) -> str:
 def row(name: str, r: MetaResult | None, digits: int = 1) -> list[str]:
     if r is None:
         return [name, "–", "–", "–"]
-    return [name, ci(r, digits), str(r.k), f"{num(r.i2, 0)}%"]
+    return [name, ci(r, digits), str(r.k), f"{i2_text(r.i2)}%"]
 
 
 def variant_row(name: str, base: OutcomeAnalysis, variant: OutcomeAnalysis | None) -> list[str] | None:

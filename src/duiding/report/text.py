@@ -15,6 +15,7 @@ from typing import Any
 
 from ..config import load_config
 from ..evidence import load_plan
+from ..grade.rules import load_rules
 
 MINUS = "−"
 
@@ -150,12 +151,23 @@ class _Formatter(string.Formatter):
             return shortest(value, self.lang)
         if format_spec == "pct":
             return percent(value, self.lang)
+        if format_spec == "i2":
+            return i2_text(value, self.lang)
         if format_spec == "p3":
             return p_value(value, self.lang)
         if format_spec == "studies":  # "1 niet-gepoolde studie", "2 niet-gepoolde studies"
             one, many = ("studie", "studies") if self.lang == "nl" else ("study", "studies")
             return f"{value} {one if value == 1 else many}"
         return super().format_field(value, format_spec)
+
+
+def i2_text(value: float, lang: str = "nl") -> str:
+    """I² as a whole number, with one decimal where rounding would reach a GRADE band bound
+    the value is below (49,8 shown as 50 beside "not rated down" at a bound of 50)."""
+    rules = load_rules()
+    bounds = (rules.down_one_if_i2_at_least, rules.down_two_if_i2_at_least)
+    below_bound = any(value < bound <= round(value) for bound in bounds)
+    return num(value, 1 if below_bound else 0, lang)
 
 
 def phrase(template: str, values: dict[str, Any], lang: str = "nl") -> str:
