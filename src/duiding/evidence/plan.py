@@ -96,6 +96,21 @@ class AnalysisPlan:
         """The plan's outcomes that apply to a population, in plan order."""
         return [k for k, o in self.outcomes.items() if population in o.codes]
 
+    @property
+    def replaced_care(self) -> tuple[str, ...]:
+        """The pooled comparators a therapy can replace with equal value (usual care)."""
+        return tuple(c for c in self.comparators if c in self.equal_value_comparators)
+
+    @property
+    def benefit_controls(self) -> tuple[str, ...]:
+        """The pooled comparators held to the add-on criterion even where a trial codes the
+        therapy as replacing them (sham, no treatment, waiting list, minimal intervention)."""
+        return tuple(c for c in self.comparators if c not in self.equal_value_comparators)
+
+    def with_equal_value_for_every_comparator(self) -> AnalysisPlan:
+        """The same plan reading every trial coded as a replacement as non-inferiority."""
+        return replace(self, equal_value_comparators=(*self.equal_value_comparators, *self.benefit_controls))
+
     def rule_designs(self, design: pd.Series, comparator: pd.Series) -> np.ndarray:
         """The comparison type ZIN's rule applies per result (see analysis.yaml): 'add_on'
         (added value asked), 'replacement' (equal value asked) or 'unclear'. A replacement

@@ -106,9 +106,8 @@ def tipping_points(
         if level != current and run.flips(r=rules):
             flips.append(level)
     points.append(TippingPoint("unrated_rob", None, current, flips, now))
-    every = tuple(dict.fromkeys((*plan.equal_value_comparators, *plan.comparators)))
-    if set(every) != set(plan.equal_value_comparators):
-        wider = run.setup(j, replace(plan, equal_value_comparators=every))
+    if plan.benefit_controls:
+        wider = run.setup(j, plan.with_equal_value_for_every_comparator())
         points.append(
             TippingPoint("equal_value", None, "existing_care", ["every_comparator"] if run.flips(a=wider) else [], now)
         )

@@ -37,19 +37,12 @@ def design_label(section: str, design: str) -> str:
     ``design_clauses``), naming from the analysis plan which comparators count as the care
     a therapy replaces and which are held to the add-on criterion."""
     plan = load_plan()
-    standard = [c for c in plan.comparators if c in plan.equal_value_comparators]
-    controls = [c for c in plan.comparators if c not in plan.equal_value_comparators]
     table = labels()[section]
-    key = "add_on_controls" if design == "add_on" and controls else design
+    key = "add_on_controls" if design == "add_on" and plan.benefit_controls else design
     if key not in table:
         return str(design)
-    return phrase(
-        table[key],
-        {
-            "standard": or_list([label("comparators_short", c) for c in standard]) or "gebruikelijke zorg",
-            "controls": or_list([label("comparators_short", c) for c in controls]),
-        },
-    )
+    standard = comparator_list(plan.replaced_care) or label("comparators_short", "usual_care")
+    return phrase(table[key], {"standard": standard, "controls": comparator_list(plan.benefit_controls)})
 
 
 def rule_by_design() -> str:
@@ -58,14 +51,14 @@ def rule_by_design() -> str:
     words = labels()["conclusion"]
     kinds = {d: design_label("designs_short", d) for d in ("add_on", "replacement")}
     text = phrase(words["by_design"], kinds)
-    plan = load_plan()
-    controls = [label("comparators_short", c) for c in plan.comparators if c not in plan.equal_value_comparators]
-    return f"{text} {phrase(words['controls_note'], {'controls': or_list(controls)})}" if controls else text
+    controls = load_plan().benefit_controls
+    return f"{text} {phrase(words['controls_note'], {'controls': comparator_list(controls)})}" if controls else text
 
 
-def or_list(items: list[str]) -> str:
-    """'a', 'a of b', 'a, b of c'."""
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} of {items[-1]}" if items else ""
+def comparator_list(codes: tuple[str, ...]) -> str:
+    """Comparator codes by their short labels: 'a', 'a of b', 'a, b of c' ('' for none)."""
+    names = [label("comparators_short", c) for c in codes]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} of {names[-1]}" if names else ""
 
 
 def country(names: Any) -> str:
